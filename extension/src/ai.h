@@ -1,0 +1,69 @@
+/*
+ * ai.h: declarations shared by the C sources of the "ai" extension.
+ *
+ * The extension keeps one catalog (ai.vectorizer) and, per vectorizer, a
+ * store table, a view, a queue and a failed queue, and capture triggers on
+ * the source table. Everything that reads or writes those objects through
+ * SPI expects the caller to have connected SPI; errors are reported with
+ * ereport and the transaction machinery undoes any partial work.
+ */
+#ifndef AI_H
+#define AI_H
+
+#include "postgres.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+/* Largest vector pgvector stores, and the largest it can index with HNSW. */
+#define AI_VECTOR_MAX_DIM 16000
+#define AI_HNSW_MAX_DIM 2000
+
+/* A vectorizer's catalog row, read by vectorizer_fetch(). */
+typedef struct Vectorizer
+{
+	int32		id;
+	char	   *source_schema;
+	char	   *source_table;
+	char	   *target_schema;
+	char	   *target_table;
+	char	   *view_schema;
+	char	   *view_name;
+	char	   *trigger_name;
+	char	   *queue_schema;
+	char	   *queue_table;
+	char	   *queue_failed_table;
+	Jsonb	   *source_pk;		/* [{attnum, pknum, attname, typname}] */
+	Jsonb	   *config;
+	bool		disabled;
+} Vectorizer;
+
+/* config.c */
+extern Jsonb *config_check(const char *config_type, Jsonb *config);
+extern const char *config_get_string(Jsonb *config, const char *key);
+extern bool config_get_int(Jsonb *config, const char *key, int64 *value);
+extern Jsonb *config_get_object(Jsonb *config, const char *key);
+extern List *config_get_string_list(Jsonb *config, const char *key);
+
+/* catalog.c */
+extern Vectorizer *vectorizer_fetch(int32 id);
+extern List *vectorizer_pk_names(const Vectorizer *v);
+extern void vectorizer_check_owner(const Vectorizer *v);
+extern Oid	ai_extension_owner(void);
+extern char *vector_schema(void);
+extern char *qualified(const char *schema, const char *name);
+
+/* Run a block of work as another role, the way RI triggers do. */
+typedef struct RoleSwitch
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} RoleSwitch;
+extern void role_switch_begin(RoleSwitch *rs, Oid role);
+extern void role_switch_end(RoleSwitch *rs);
+
+/* Execute one statement through SPI, reporting an unexpected SPI result. */
+extern int	spi_exec(const char *sql, int expected);
+extern int	spi_exec_params(const char *sql, int nargs, Oid *types,
+							Datum *values, const char *nulls, int expected);
+
+#endif							/* AI_H */

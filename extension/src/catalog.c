@@ -1,0 +1,237 @@
+/*
+ * catalog.c: reading ai.vectorizer, ownership checks, running work as the
+ * extension's owner, and small SPI helpers.
+ *
+ * Catalog rows and queue tables belong to the role that created the
+ * extension; users never write them directly. Functions that change them
+ * check that the caller owns the source table, then switch to that role
+ * with role_switch_begin() for the writes, the way PostgreSQL's
+ * referential-integrity triggers act as the owner of the referenced table.
+ * Callers must have SPI connected.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "ai.h"
+#include "catalog/pg_extension.h"
+#include "catalog/namespace.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "access/table.h"
+#include "access/genam.h"
+#include "catalog/indexing.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+
+/* "schema"."name", each part quoted only where it needs to be. */
+char *
+qualified(const char *schema, const char *name)
+{
+	return quote_qualified_identifier(schema, name);
+}
+
+int
+spi_exec(const char *sql, int expected)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute failed with %s: %s", SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+int
+spi_exec_params(const char *sql, int nargs, Oid *types, Datum *values,
+				const char *nulls, int expected)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_with_args failed with %s: %s",
+			 SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+/*
+ * Reads an extension's owner and schema; raises an error, with `hint`,
+ * when the extension is not installed.
+ */
+static void
+extension_lookup(const char *extname, Oid *owner, Oid *schema)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(extname));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"%s\" is not installed", extname),
+				 errhint("Run CREATE EXTENSION ai CASCADE.")));
+	*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	*schema = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* The role that owns the "ai" extension, and so its catalog and queues. */
+Oid
+ai_extension_owner(void)
+{
+	Oid			owner,
+				schema;
+
+	extension_lookup("ai", &owner, &schema);
+	return owner;
+}
+
+/* The schema pgvector was installed into, where its type "vector" lives. */
+char *
+vector_schema(void)
+{
+	Oid			owner,
+				schema;
+
+	extension_lookup("vector", &owner, &schema);
+	return get_namespace_name(schema);
+}
+
+void
+role_switch_begin(RoleSwitch *rs, Oid role)
+{
+	GetUserIdAndSecContext(&rs->save_userid, &rs->save_sec_context);
+	SetUserIdAndSecContext(role, rs->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+}
+
+void
+role_switch_end(RoleSwitch *rs)
+{
+	SetUserIdAndSecContext(rs->save_userid, rs->save_sec_context);
+}
+
+static char *
+get_text(HeapTuple tup, TupleDesc desc, const char *col)
+{
+	return SPI_getvalue(tup, desc, SPI_fnumber(desc, col));
+}
+
+static Jsonb *
+get_jsonb(HeapTuple tup, TupleDesc desc, const char *col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, SPI_fnumber(desc, col), &isnull);
+
+	return isnull ? NULL : DatumGetJsonbPCopy(d);
+}
+
+/*
+ * Reads vectorizer `id` from the catalog; raises an error if there is none.
+ * The result is allocated in the caller's memory context (outside SPI's).
+ */
+Vectorizer *
+vectorizer_fetch(int32 id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(id)};
+	Vectorizer *v;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	MemoryContext old;
+
+	spi_exec_params("SELECT * FROM ai.vectorizer WHERE id = $1",
+					1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("vectorizer %d does not exist", id),
+				 errhint("SELECT id, source_table FROM ai.vectorizer_status lists the vectorizers.")));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+
+	/* copy into the caller's context so the row outlives the next SPI call */
+	v = SPI_palloc(sizeof(Vectorizer));
+	v->id = id;
+	old = MemoryContextSwitchTo(GetMemoryChunkContext(v));
+	v->source_schema = get_text(tup, desc, "source_schema");
+	v->source_table = get_text(tup, desc, "source_table");
+	v->target_schema = get_text(tup, desc, "target_schema");
+	v->target_table = get_text(tup, desc, "target_table");
+	v->view_schema = get_text(tup, desc, "view_schema");
+	v->view_name = get_text(tup, desc, "view_name");
+	v->trigger_name = get_text(tup, desc, "trigger_name");
+	v->queue_schema = get_text(tup, desc, "queue_schema");
+	v->queue_table = get_text(tup, desc, "queue_table");
+	v->queue_failed_table = get_text(tup, desc, "queue_failed_table");
+	v->source_pk = get_jsonb(tup, desc, "source_pk");
+	v->config = get_jsonb(tup, desc, "config");
+	v->disabled = DatumGetBool(SPI_getbinval(tup, desc,
+											 SPI_fnumber(desc, "disabled"), &isnull));
+	MemoryContextSwitchTo(old);
+	return v;
+}
+
+/* The names of the source's primary-key columns, in key order. */
+List *
+vectorizer_pk_names(const Vectorizer *v)
+{
+	List	   *names = NIL;
+	JsonbIterator *it = JsonbIteratorInit(&v->source_pk->root);
+	JsonbValue	val;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &val, true)) != WJB_DONE)
+	{
+		if (tok == WJB_ELEM && val.type == jbvBinary)
+		{
+			Jsonb	   *elem = JsonbValueToJsonb(&val);
+
+			names = lappend(names, (char *) config_get_string(elem, "attname"));
+		}
+	}
+	return names;
+}
+
+/*
+ * Changing a vectorizer takes the rights to change its source table: the
+ * caller must own the source (or, once it is gone, the store table).
+ */
+void
+vectorizer_check_owner(const Vectorizer *v)
+{
+	Oid			nsp;
+	Oid			relid = InvalidOid;
+
+	nsp = get_namespace_oid(v->source_schema, true);
+	if (OidIsValid(nsp))
+		relid = get_relname_relid(v->source_table, nsp);
+	if (!OidIsValid(relid))
+	{
+		nsp = get_namespace_oid(v->target_schema, true);
+		if (OidIsValid(nsp))
+			relid = get_relname_relid(v->target_table, nsp);
+	}
+	if (OidIsValid(relid) && !pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to change vectorizer %d",
+						qualified(v->source_schema, v->source_table), v->id),
+				 errhint("Run this as the owner of the source table.")));
+	if (!OidIsValid(relid) && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to change vectorizer %d, whose tables are gone", v->id)));
+}

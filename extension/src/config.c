@@ -1,0 +1,663 @@
+/*
+ * config.c: checks and completes the jsonb configurations of a vectorizer.
+ *
+ * Every configuration is an object {"implementation": ..., "config_type":
+ * ..., fields...}. One table below describes, per config type and
+ * implementation, which fields exist, their JSON types, ranges and defaults.
+ * config_check() rejects unknown implementations, unknown fields, wrong
+ * types and values out of range, and returns a new object holding every
+ * field in a fixed order with defaults filled in, so that a configuration
+ * written by hand and one made by a builder function are stored alike.
+ * Cross-field rules (overlap below size, ef_construction against m) follow.
+ * All results are palloc'd in the caller's memory context.
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "ai.h"
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(_vectorizer_config);
+
+typedef enum FieldType
+{
+	FT_STRING,					/* any JSON string */
+	FT_INT,						/* JSON number holding an integer */
+	FT_FLOAT,					/* any JSON number */
+	FT_BOOL,
+	FT_OBJECT,
+	FT_STRING_ARRAY,
+	FT_INTERVAL,				/* string that parses as a positive interval */
+	FT_TIMESTAMPTZ,				/* string that parses as a timestamptz */
+	FT_TIMEZONE					/* string naming a known time zone */
+} FieldType;
+
+typedef struct FieldSpec
+{
+	const char *key;
+	FieldType	type;
+	bool		required;
+	const char *default_json;	/* JSON text, or NULL for no default */
+	double		min;			/* numeric range, when min < max */
+	double		max;
+	const char *const *choices; /* allowed strings, NULL-terminated */
+} FieldSpec;
+
+typedef struct ImplSpec
+{
+	const char *config_type;
+	const char *implementation;
+	const FieldSpec *fields;
+} ImplSpec;
+
+static const char *const sentence_transformer_models[] =
+{"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", NULL};
+static const char *const voyage_input_types[] = {"document", "query", NULL};
+static const char *const hnsw_opclasses[] =
+{"vector_cosine_ops", "vector_l2_ops", "vector_ip_ops", "vector_l1_ops", NULL};
+static const char *const diskann_layouts[] = {"memory_optimized", "plain", NULL};
+
+#define END_FIELDS {NULL, 0, false, NULL, 0, 0, NULL}
+
+static const FieldSpec openai_fields[] = {
+	{"model", FT_STRING, true, NULL, 0, 0, NULL},
+	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL},
+	{"chat_user", FT_STRING, false, NULL, 0, 0, NULL},
+	{"api_key_name", FT_STRING, false, "\"OPENAI_API_KEY\"", 0, 0, NULL},
+	{"base_url", FT_STRING, false, NULL, 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec ollama_fields[] = {
+	{"model", FT_STRING, true, NULL, 0, 0, NULL},
+	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL},
+	{"base_url", FT_STRING, false, NULL, 0, 0, NULL},
+	{"options", FT_OBJECT, false, NULL, 0, 0, NULL},
+	{"keep_alive", FT_STRING, false, NULL, 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec voyageai_fields[] = {
+	{"model", FT_STRING, true, NULL, 0, 0, NULL},
+	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL},
+	{"input_type", FT_STRING, false, "\"document\"", 0, 0, voyage_input_types},
+	{"api_key_name", FT_STRING, false, "\"VOYAGE_API_KEY\"", 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec sentence_transformers_fields[] = {
+	{"model", FT_STRING, false, "\"all-MiniLM-L6-v2\"", 0, 0, sentence_transformer_models},
+	{"dimensions", FT_INT, false, "384", 384, 384, NULL},
+	END_FIELDS
+};
+static const FieldSpec character_fields[] = {
+	{"chunk_column", FT_STRING, true, NULL, 0, 0, NULL},
+	{"chunk_size", FT_INT, false, "800", 1, PG_INT32_MAX, NULL},
+	{"chunk_overlap", FT_INT, false, "400", 0, PG_INT32_MAX, NULL},
+	{"separator", FT_STRING, false, "\"\\n\\n\"", 0, 0, NULL},
+	{"is_separator_regex", FT_BOOL, false, "false", 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec recursive_fields[] = {
+	{"chunk_column", FT_STRING, true, NULL, 0, 0, NULL},
+	{"chunk_size", FT_INT, false, "800", 1, PG_INT32_MAX, NULL},
+	{"chunk_overlap", FT_INT, false, "400", 0, PG_INT32_MAX, NULL},
+	{"separators", FT_STRING_ARRAY, false,
+	"[\"\\n\\n\", \"\\n\", \".\", \"?\", \"!\", \" \", \"\"]", 0, 0, NULL},
+	{"is_separator_regex", FT_BOOL, false, "false", 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec template_fields[] = {
+	{"template", FT_STRING, false, "\"$chunk\"", 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec no_fields[] = {END_FIELDS};
+static const FieldSpec hnsw_fields[] = {
+	{"min_rows", FT_INT, false, "100000", 0, PG_INT32_MAX, NULL},
+	{"opclass", FT_STRING, false, "\"vector_cosine_ops\"", 0, 0, hnsw_opclasses},
+	{"m", FT_INT, false, NULL, 2, 100, NULL},
+	{"ef_construction", FT_INT, false, NULL, 4, 1000, NULL},
+	{"create_when_queue_empty", FT_BOOL, false, "true", 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec diskann_fields[] = {
+	{"min_rows", FT_INT, false, "100000", 0, PG_INT32_MAX, NULL},
+	{"storage_layout", FT_STRING, false, NULL, 0, 0, diskann_layouts},
+	{"num_neighbors", FT_INT, false, NULL, 10, 1000, NULL},
+	{"search_list_size", FT_INT, false, NULL, 10, 1000, NULL},
+	{"max_alpha", FT_FLOAT, false, NULL, 1.0, 5.0, NULL},
+	{"num_dimensions", FT_INT, false, NULL, 0, AI_VECTOR_MAX_DIM, NULL},
+	{"num_bits_per_dimension", FT_INT, false, NULL, 1, 8, NULL},
+	{"create_when_queue_empty", FT_BOOL, false, "true", 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec timescaledb_fields[] = {
+	{"schedule_interval", FT_INTERVAL, false, "\"00:05:00\"", 0, 0, NULL},
+	{"initial_start", FT_TIMESTAMPTZ, false, NULL, 0, 0, NULL},
+	{"fixed_schedule", FT_BOOL, false, NULL, 0, 0, NULL},
+	{"timezone", FT_TIMEZONE, false, NULL, 0, 0, NULL},
+	END_FIELDS
+};
+static const FieldSpec processing_fields[] = {
+	{"batch_size", FT_INT, false, NULL, 1, 2048, NULL},
+	{"concurrency", FT_INT, false, NULL, 1, 50, NULL},
+	END_FIELDS
+};
+
+static const ImplSpec impls[] = {
+	{"embedding", "openai", openai_fields},
+	{"embedding", "ollama", ollama_fields},
+	{"embedding", "voyageai", voyageai_fields},
+	{"embedding", "sentence_transformers", sentence_transformers_fields},
+	{"chunking", "character_text_splitter", character_fields},
+	{"chunking", "recursive_character_text_splitter", recursive_fields},
+	{"formatting", "python_template", template_fields},
+	{"indexing", "none", no_fields},
+	{"indexing", "default", no_fields},
+	{"indexing", "hnsw", hnsw_fields},
+	{"indexing", "diskann", diskann_fields},
+	{"scheduling", "none", no_fields},
+	{"scheduling", "default", no_fields},
+	{"scheduling", "timescaledb", timescaledb_fields},
+	{"processing", "default", processing_fields},
+};
+
+/* The value of a key in a jsonb object, or NULL when absent or JSON null. */
+static JsonbValue *
+get_key(Jsonb *config, const char *key)
+{
+	JsonbValue *v;
+
+	v = getKeyJsonValueFromContainer(&config->root, key, strlen(key), NULL);
+	if (v != NULL && v->type == jbvNull)
+		return NULL;
+	return v;
+}
+
+static char *
+jbv_string(JsonbValue *v)
+{
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static char *
+jbv_to_text(JsonbValue *v)
+{
+	Jsonb	   *jb = JsonbValueToJsonb(v);
+
+	return JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+}
+
+static const char *
+type_name(FieldType t)
+{
+	switch (t)
+	{
+		case FT_STRING:
+		case FT_INTERVAL:
+		case FT_TIMESTAMPTZ:
+		case FT_TIMEZONE:
+			return "a string";
+		case FT_INT:
+			return "an integer";
+		case FT_FLOAT:
+			return "a number";
+		case FT_BOOL:
+			return "a boolean";
+		case FT_OBJECT:
+			return "an object";
+		case FT_STRING_ARRAY:
+			return "an array of strings";
+	}
+	return "?";
+}
+
+static void
+bad_type(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s config: \"%s\" must be %s, not %s",
+					impl->config_type, f->key, type_name(f->type), jbv_to_text(v)),
+			 errhint("Build the %s config with its ai.%s_* function.",
+					 impl->config_type, impl->config_type)));
+}
+
+static double
+jbv_number(JsonbValue *v)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/* Errors raised by PostgreSQL's own parsers name the field being checked. */
+typedef struct FieldContext
+{
+	const ImplSpec *impl;
+	const FieldSpec *field;
+} FieldContext;
+
+static void
+field_error_context(void *arg)
+{
+	FieldContext *fc = (FieldContext *) arg;
+
+	errcontext("checking \"%s\" of %s config \"%s\"",
+			   fc->field->key, fc->impl->config_type, fc->impl->implementation);
+}
+
+/* Checks one present field; raises an error on a wrong type or value. */
+static void
+check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
+{
+	ErrorContextCallback cb;
+	FieldContext fc = {impl, f};
+
+	cb.callback = field_error_context;
+	cb.arg = &fc;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+
+	switch (f->type)
+	{
+		case FT_STRING:
+		case FT_INTERVAL:
+		case FT_TIMESTAMPTZ:
+		case FT_TIMEZONE:
+			if (v->type != jbvString)
+				bad_type(impl, f, v);
+			break;
+		case FT_INT:
+		case FT_FLOAT:
+			if (v->type != jbvNumeric)
+				bad_type(impl, f, v);
+			break;
+		case FT_BOOL:
+			if (v->type != jbvBool)
+				bad_type(impl, f, v);
+			break;
+		case FT_OBJECT:
+			if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+				bad_type(impl, f, v);
+			break;
+		case FT_STRING_ARRAY:
+			{
+				JsonbIterator *it;
+				JsonbValue	elem;
+				JsonbIteratorToken tok;
+
+				if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+					bad_type(impl, f, v);
+				it = JsonbIteratorInit(v->val.binary.data);
+				while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+				{
+					if (tok == WJB_ELEM && elem.type != jbvString)
+						bad_type(impl, f, v);
+				}
+				if (JsonContainerSize(v->val.binary.data) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid %s config: \"%s\" must not be empty",
+									impl->config_type, f->key),
+							 errhint("Give at least one separator, for example array[' '].")));
+				break;
+			}
+	}
+
+	if (f->type == FT_INT)
+	{
+		double		d = jbv_number(v);
+
+		if (d != (double) (int64) d)
+			bad_type(impl, f, v);
+	}
+	if ((f->type == FT_INT || f->type == FT_FLOAT) && f->min < f->max + 0.5)
+	{
+		double		d = jbv_number(v);
+
+		if (d < f->min || d > f->max)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid %s config: \"%s\" is %s, out of range",
+							impl->config_type, f->key, jbv_to_text(v)),
+					 f->min == f->max ?
+					 errhint("\"%s\" must be %g for \"%s\".", f->key, f->min,
+							 impl->implementation) :
+					 f->max >= PG_INT32_MAX ?
+					 errhint("\"%s\" must be at least %g.", f->key, f->min) :
+					 errhint("\"%s\" must be between %g and %g.", f->key, f->min, f->max)));
+	}
+	if (f->type == FT_STRING && f->choices != NULL)
+	{
+		char	   *s = jbv_string(v);
+		StringInfoData allowed;
+		int			i;
+
+		for (i = 0; f->choices[i] != NULL; i++)
+			if (strcmp(s, f->choices[i]) == 0)
+				break;
+		if (f->choices[i] == NULL)
+		{
+			initStringInfo(&allowed);
+			for (i = 0; f->choices[i] != NULL; i++)
+				appendStringInfo(&allowed, "%s\"%s\"", i ? ", " : "", f->choices[i]);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid %s config: \"%s\" cannot be \"%s\"",
+							impl->config_type, f->key, s),
+					 errhint("Use one of %s.", allowed.data)));
+		}
+	}
+	if (f->type == FT_STRING && strcmp(f->key, "model") == 0 && v->val.string.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s config: \"model\" must not be empty", impl->config_type),
+				 errhint("Name the embedding model, for example 'text-embedding-3-small'.")));
+	if (f->type == FT_STRING && strcmp(f->key, "chunk_column") == 0 && v->val.string.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid chunking config: \"chunk_column\" must not be empty"),
+				 errhint("Name the source column that holds the text to embed.")));
+	if (f->type == FT_INTERVAL)
+	{
+		Datum		iv = DirectFunctionCall3(interval_in,
+											 CStringGetDatum(jbv_string(v)),
+											 ObjectIdGetDatum(InvalidOid),
+											 Int32GetDatum(-1));
+		Interval	zero = {0};
+
+		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, iv,
+											  IntervalPGetDatum(&zero))) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid scheduling config: \"%s\" must be positive, not \"%s\"",
+							f->key, jbv_string(v)),
+					 errhint("Use an interval such as '5m' or '1h'.")));
+	}
+	if (f->type == FT_TIMESTAMPTZ)
+		(void) DirectFunctionCall3(timestamptz_in,
+								   CStringGetDatum(jbv_string(v)),
+								   ObjectIdGetDatum(InvalidOid),
+								   Int32GetDatum(-1));
+	if (f->type == FT_TIMEZONE && pg_tzset(jbv_string(v)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid scheduling config: time zone \"%s\" is not recognized",
+						jbv_string(v)),
+				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Europe/Paris'.")));
+
+	error_context_stack = cb.previous;
+}
+
+static int64
+field_int(Jsonb *cfg, const char *key, int64 dflt)
+{
+	int64		v;
+
+	return config_get_int(cfg, key, &v) ? v : dflt;
+}
+
+/* Rules that involve more than one field. */
+static void
+check_cross_fields(const ImplSpec *impl, Jsonb *cfg)
+{
+	if (strcmp(impl->config_type, "chunking") == 0)
+	{
+		int64		size = field_int(cfg, "chunk_size", 0);
+		int64		overlap = field_int(cfg, "chunk_overlap", 0);
+
+		if (overlap >= size)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid chunking config: chunk_overlap %lld is not less than chunk_size %lld",
+							(long long) overlap, (long long) size),
+					 errhint("Choose chunk_overlap between 0 and chunk_size - 1.")));
+	}
+	if (strcmp(impl->implementation, "hnsw") == 0)
+	{
+		int64		m = field_int(cfg, "m", 16);
+		int64		efc = field_int(cfg, "ef_construction", 64);
+
+		if (efc < 2 * m)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid indexing config: ef_construction %lld is less than twice m %lld",
+							(long long) efc, (long long) m),
+					 errhint("pgvector's HNSW needs ef_construction >= 2 * m.")));
+	}
+}
+
+static const ImplSpec *
+find_impl(const char *config_type, Jsonb *config)
+{
+	JsonbValue *impl;
+	char	   *name;
+	StringInfoData known;
+	bool		type_known = false;
+
+	if (!JB_ROOT_IS_OBJECT(config) || JB_ROOT_IS_SCALAR(config))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s config: expected a JSON object, got %s",
+						config_type, JsonbToCString(NULL, &config->root, VARSIZE(config))),
+				 errhint("Build it with an ai.%s_* function.", config_type)));
+
+	impl = get_key(config, "implementation");
+	if (impl == NULL || impl->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s config: \"implementation\" is missing or not a string",
+						config_type),
+				 errhint("Build it with an ai.%s_* function.", config_type)));
+	name = jbv_string(impl);
+
+	initStringInfo(&known);
+	for (size_t i = 0; i < lengthof(impls); i++)
+	{
+		if (strcmp(impls[i].config_type, config_type) != 0)
+			continue;
+		type_known = true;
+		if (strcmp(impls[i].implementation, name) == 0)
+			return &impls[i];
+		appendStringInfo(&known, "%s\"%s\"", known.len ? ", " : "",
+						 impls[i].implementation);
+	}
+	if (!type_known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown config type \"%s\"", config_type),
+				 errhint("Use embedding, chunking, formatting, indexing, scheduling or processing.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s config: unknown implementation \"%s\"", config_type, name),
+			 errhint("Use one of %s.", known.data)));
+	pg_unreachable();
+}
+
+/*
+ * Checks a configuration of the given type and returns it completed: the
+ * implementation, the config type, then every field with its value or
+ * default, absent fields without defaults left out.
+ */
+Jsonb *
+config_check(const char *config_type, Jsonb *config)
+{
+	const ImplSpec *impl = find_impl(config_type, config);
+	JsonbParseState *state = NULL;
+	JsonbValue	key;
+	JsonbValue	val;
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue *ct;
+	Jsonb	   *result;
+
+	/* config_type, when given, must agree with where the config is used */
+	ct = get_key(config, "config_type");
+	if (ct != NULL && (ct->type != jbvString ||
+					   strcmp(jbv_string(ct), config_type) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a %s config was given where a %s config belongs",
+						ct->type == jbvString ? jbv_string(ct) : "malformed",
+						config_type),
+				 errhint("Pass the result of an ai.%s_* function here.", config_type)));
+
+	/* no field the implementation does not know */
+	it = JsonbIteratorInit(&config->root);
+	while ((tok = JsonbIteratorNext(&it, &key, true)) != WJB_DONE)
+	{
+		char	   *k;
+		const FieldSpec *f;
+
+		if (tok != WJB_KEY)
+			continue;
+		k = jbv_string(&key);
+		if (strcmp(k, "implementation") == 0 || strcmp(k, "config_type") == 0)
+			continue;
+		for (f = impl->fields; f->key != NULL; f++)
+			if (strcmp(f->key, k) == 0)
+				break;
+		if (f->key == NULL)
+		{
+			StringInfoData allowed;
+
+			initStringInfo(&allowed);
+			for (f = impl->fields; f->key != NULL; f++)
+				appendStringInfo(&allowed, "%s\"%s\"", allowed.len ? ", " : "", f->key);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid %s config: unknown field \"%s\" for \"%s\"",
+							config_type, k, impl->implementation),
+					 allowed.len ?
+					 errhint("Fields of \"%s\" are %s.", impl->implementation, allowed.data) :
+					 errhint("\"%s\" takes no fields.", impl->implementation)));
+		}
+	}
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	key.type = jbvString;
+	key.val.string.val = "implementation";
+	key.val.string.len = strlen("implementation");
+	pushJsonbValue(&state, WJB_KEY, &key);
+	val.type = jbvString;
+	val.val.string.val = (char *) impl->implementation;
+	val.val.string.len = strlen(impl->implementation);
+	pushJsonbValue(&state, WJB_VALUE, &val);
+	key.val.string.val = "config_type";
+	key.val.string.len = strlen("config_type");
+	pushJsonbValue(&state, WJB_KEY, &key);
+	val.val.string.val = (char *) impl->config_type;
+	val.val.string.len = strlen(impl->config_type);
+	pushJsonbValue(&state, WJB_VALUE, &val);
+
+	for (const FieldSpec *f = impl->fields; f->key != NULL; f++)
+	{
+		JsonbValue *v = get_key(config, f->key);
+		JsonbValue	dv;
+
+		if (v == NULL && f->default_json != NULL)
+		{
+			Jsonb	   *d = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															   CStringGetDatum(f->default_json)));
+
+			if (JB_ROOT_IS_SCALAR(d))
+				JsonbExtractScalar(&d->root, &dv);
+			else
+			{
+				dv.type = jbvBinary;
+				dv.val.binary.data = &d->root;
+				dv.val.binary.len = VARSIZE(d) - VARHDRSZ;
+			}
+			v = &dv;
+		}
+		if (v == NULL)
+		{
+			if (f->required)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid %s config: \"%s\" is required for \"%s\"",
+								config_type, f->key, impl->implementation),
+						 errhint("Build it with ai.%s_%s().", config_type,
+								 impl->implementation)));
+			continue;
+		}
+		check_field(impl, f, v);
+		key.val.string.val = (char *) f->key;
+		key.val.string.len = strlen(f->key);
+		pushJsonbValue(&state, WJB_KEY, &key);
+		pushJsonbValue(&state, WJB_VALUE, v);
+	}
+	result = JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+	check_cross_fields(impl, result);
+	return result;
+}
+
+/* A string field of a config, or NULL when absent. */
+const char *
+config_get_string(Jsonb *config, const char *key)
+{
+	JsonbValue *v = get_key(config, key);
+
+	return (v != NULL && v->type == jbvString) ? jbv_string(v) : NULL;
+}
+
+/* An integer field of a config; false when absent. */
+bool
+config_get_int(Jsonb *config, const char *key, int64 *value)
+{
+	JsonbValue *v = get_key(config, key);
+
+	if (v == NULL || v->type != jbvNumeric)
+		return false;
+	*value = (int64) jbv_number(v);
+	return true;
+}
+
+/* A nested object (one section of ai.vectorizer.config), or NULL. */
+Jsonb *
+config_get_object(Jsonb *config, const char *key)
+{
+	JsonbValue *v = get_key(config, key);
+
+	if (v == NULL || v->type != jbvBinary)
+		return NULL;
+	return JsonbValueToJsonb(v);
+}
+
+/* A string array field as a List of palloc'd C strings (NIL if absent). */
+List *
+config_get_string_list(Jsonb *config, const char *key)
+{
+	JsonbValue *v = get_key(config, key);
+	JsonbIterator *it;
+	JsonbValue	elem;
+	JsonbIteratorToken tok;
+	List	   *result = NIL;
+
+	if (v == NULL || v->type != jbvBinary)
+		return NIL;
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+		if (tok == WJB_ELEM && elem.type == jbvString)
+			result = lappend(result, jbv_string(&elem));
+	return result;
+}
+
+/*
+ * ai._vectorizer_config(config_type text, config jsonb) returns jsonb
+ * The check behind every builder function.
+ */
+Datum
+_vectorizer_config(PG_FUNCTION_ARGS)
+{
+	char	   *config_type;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	config_type = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PG_RETURN_JSONB_P(config_check(config_type, PG_GETARG_JSONB_P(1)));
+}

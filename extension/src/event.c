@@ -1,0 +1,84 @@
+/*
+ * event.c: the sql_drop event trigger that keeps the catalog whole.
+ *
+ * Dropping a source table drops its capture triggers with it and, with
+ * CASCADE, the store's foreign key and the view. What PostgreSQL cannot know
+ * to drop are the vectorizer's catalog row and queue tables: this trigger
+ * removes them. The store table keeps its rows: it is the user's data.
+ */
+#include "postgres.h"
+
+#include "ai.h"
+#include "catalog/namespace.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "vectorizer.h"
+
+PG_FUNCTION_INFO_V1(_vectorizer_handle_drops);
+
+Datum
+_vectorizer_handle_drops(PG_FUNCTION_ARGS)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+	RoleSwitch	rs;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ai._vectorizer_handle_drops() must be called as an event trigger")));
+
+	SPI_connect();
+	/* DROP EXTENSION ai takes the catalog with it: nothing left to tidy */
+	spi_exec("SELECT pg_catalog.to_regclass('ai.vectorizer') IS NOT NULL", SPI_OK_SELECT);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		{
+			SPI_finish();
+			PG_RETURN_VOID();
+		}
+	}
+
+	spi_exec("SELECT v.id FROM ai.vectorizer v "
+			 "JOIN pg_catalog.pg_event_trigger_dropped_objects() d "
+			 "ON d.object_type = 'table' AND d.schema_name = v.source_schema "
+			 "AND d.object_name = v.source_table AND NOT d.is_temporary",
+			 SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		ids = lappend_int(ids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	if (ids == NIL)
+	{
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+
+	role_switch_begin(&rs, ai_extension_owner());
+	foreach(lc, ids)
+	{
+		Vectorizer *v = vectorizer_fetch(lfirst_int(lc));
+		Oid			types[1] = {INT4OID};
+		Datum		values[1] = {Int32GetDatum(v->id)};
+
+		vectorizer_drop_queues(v);
+		spi_exec_params("DELETE FROM ai.vectorizer WHERE id = $1", 1, types, values,
+						NULL, SPI_OK_DELETE);
+		ereport(NOTICE,
+				(errmsg("dropped vectorizer %d of table %s", v->id,
+						qualified(v->source_schema, v->source_table)),
+				 errdetail("Its store table %s keeps its rows.",
+						   qualified(v->target_schema, v->target_table))));
+	}
+	role_switch_end(&rs);
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,181 @@
+/*
+ * queue.c: what operators ask of a vectorizer's queues and schedule.
+ *
+ * Counting reads the queues with the caller's privileges; retrying failed
+ * rows and switching the schedule change catalog state, so they require the
+ * caller to own the source and run the writes as the extension's owner.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "ai.h"
+#include "catalog/namespace.h"
+#include "commands/async.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "vectorizer.h"
+
+PG_FUNCTION_INFO_V1(vectorizer_queue_pending);
+PG_FUNCTION_INFO_V1(vectorizer_queue_failed);
+PG_FUNCTION_INFO_V1(vectorizer_retry_failed);
+PG_FUNCTION_INFO_V1(enable_vectorizer_schedule);
+PG_FUNCTION_INFO_V1(disable_vectorizer_schedule);
+
+/* Below this many rows a count is always exact: it costs next to nothing. */
+#define EXACT_COUNT_LIMIT 10000
+
+static int64
+count_rows(const char *table, int64 limit)
+{
+	bool		isnull;
+	char	   *sql = limit > 0 ?
+		psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT " INT64_FORMAT ") s",
+				 table, limit) :
+		psprintf("SELECT pg_catalog.count(*) FROM %s", table);
+
+	spi_exec(sql, SPI_OK_SELECT);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The planner's kind of estimate: tuple density from the last ANALYZE or
+ * VACUUM times the table's current size in pages. -1 when never measured.
+ */
+static int64
+estimate_rows(const char *schema, const char *table)
+{
+	Oid			relid = get_relname_relid(table, get_namespace_oid(schema, false));
+	Relation	rel = table_open(relid, AccessShareLock);
+	BlockNumber pages = RelationGetNumberOfBlocks(rel);
+	double		reltuples = rel->rd_rel->reltuples;
+	BlockNumber relpages = rel->rd_rel->relpages;
+
+	table_close(rel, AccessShareLock);
+	if (reltuples < 0 || relpages == 0)
+		return -1;
+	return (int64) (reltuples / relpages * pages + 0.5);
+}
+
+/*
+ * ai.vectorizer_queue_pending(id int, exact_count boolean DEFAULT false)
+ * Rows waiting in the queue. Small queues are counted exactly; a large one
+ * is estimated unless exact_count asks for a full count, however long.
+ */
+Datum
+vectorizer_queue_pending(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	bool		exact = PG_GETARG_BOOL(1);
+	Vectorizer *v;
+	char	   *queue;
+	int64		n;
+
+	SPI_connect();
+	v = vectorizer_fetch(id);
+	queue = qualified(v->queue_schema, v->queue_table);
+	if (exact)
+		n = count_rows(queue, 0);
+	else
+	{
+		n = count_rows(queue, EXACT_COUNT_LIMIT + 1);
+		if (n > EXACT_COUNT_LIMIT)
+		{
+			int64		est = estimate_rows(v->queue_schema, v->queue_table);
+
+			/* the estimate may lag; never report fewer rows than we saw */
+			n = Max(n, est);
+			if (est < 0)
+				n = count_rows(queue, 0);
+		}
+	}
+	SPI_finish();
+	PG_RETURN_INT64(n);
+}
+
+/* ai.vectorizer_queue_failed(id int): rows moved aside after failing. */
+Datum
+vectorizer_queue_failed(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	Vectorizer *v;
+	int64		n;
+
+	SPI_connect();
+	v = vectorizer_fetch(id);
+	n = count_rows(qualified(v->queue_schema, v->queue_failed_table), 0);
+	SPI_finish();
+	PG_RETURN_INT64(n);
+}
+
+/*
+ * ai.vectorizer_retry_failed(id int) returns bigint
+ * Moves every failed row back into the queue with its attempts reset.
+ */
+Datum
+vectorizer_retry_failed(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	Vectorizer *v;
+	RoleSwitch	rs;
+	char	   *keys;
+	int64		moved;
+
+	SPI_connect();
+	v = vectorizer_fetch(id);
+	vectorizer_check_owner(v);
+	keys = pk_list(vectorizer_pk_names(v), "");
+	role_switch_begin(&rs, ai_extension_owner());
+	spi_exec(psprintf("WITH m AS (DELETE FROM %s RETURNING %s) "
+					  "INSERT INTO %s AS q (%s) SELECT %s FROM m "
+					  "ON CONFLICT (%s) DO UPDATE SET version = q.version + 1, "
+					  "attempts = 0, retry_after = NULL",
+					  qualified(v->queue_schema, v->queue_failed_table), keys,
+					  qualified(v->queue_schema, v->queue_table), keys, keys, keys),
+			 SPI_OK_INSERT);
+	moved = SPI_processed;
+	role_switch_end(&rs);
+	SPI_finish();
+	if (moved > 0)
+		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+	PG_RETURN_INT64(moved);
+}
+
+static void
+set_disabled(int32 id, bool disabled)
+{
+	Vectorizer *v;
+	RoleSwitch	rs;
+	Oid			types[2] = {INT4OID, BOOLOID};
+	Datum		values[2] = {Int32GetDatum(id), BoolGetDatum(disabled)};
+
+	SPI_connect();
+	v = vectorizer_fetch(id);
+	vectorizer_check_owner(v);
+	role_switch_begin(&rs, ai_extension_owner());
+	spi_exec_params("UPDATE ai.vectorizer SET disabled = $2, updated_at = pg_catalog.now() "
+					"WHERE id = $1", 2, types, values, NULL, SPI_OK_UPDATE);
+	role_switch_end(&rs);
+	SPI_finish();
+	if (!disabled)
+		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+}
+
+/* ai.enable_vectorizer_schedule(id int): workers process it again. */
+Datum
+enable_vectorizer_schedule(PG_FUNCTION_ARGS)
+{
+	set_disabled(PG_GETARG_INT32(0), false);
+	PG_RETURN_VOID();
+}
+
+/* ai.disable_vectorizer_schedule(id int): workers leave it alone; capture goes on. */
+Datum
+disable_vectorizer_schedule(PG_FUNCTION_ARGS)
+{
+	set_disabled(PG_GETARG_INT32(0), true);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,792 @@
+/*
+ * vectorizer.c: ai.create_vectorizer and ai.drop_vectorizer.
+ *
+ * create_vectorizer checks everything before it creates anything: the source
+ * (a table with a primary key, owned by the caller), every configuration,
+ * the chunk column, the template's names, the dimensions against the index,
+ * the names of the objects to create and the roles to grant to. It then
+ * creates, in one transaction:
+ *   - as the caller: the store table, the view and the capture triggers, so
+ *     the caller owns what lives in their schemas;
+ *   - as the extension's owner: the catalog row and the queue tables.
+ * All DDL is generated here with quoted identifiers and run through SPI with
+ * search_path set to pg_catalog; values go in as bound parameters.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "ai.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "vectorizer.h"
+
+PG_FUNCTION_INFO_V1(create_vectorizer);
+PG_FUNCTION_INFO_V1(drop_vectorizer);
+
+/* Column names of the store table, which source key columns may not use. */
+static const char *const store_columns[] = {"embedding_uuid", "chunk_seq", "chunk", "embedding"};
+
+/* One column of the source's primary key. */
+typedef struct PkColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	char	   *type_sql;		/* type with modifier, schema-qualified */
+	char	   *collate_sql;	/* " COLLATE ..." or "" */
+} PkColumn;
+
+static char *
+q(const char *ident)
+{
+	return (char *) quote_identifier(ident);
+}
+
+/* "a", "b" for the key columns, each name prefixed by `prefix` ("t." etc). */
+char *
+pk_list(List *names, const char *prefix)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s%s", foreach_current_index(lc) ? ", " : "",
+						 prefix, q(lfirst(lc)));
+	return buf.data;
+}
+
+/* l.a = r.a AND l.b = r.b */
+char *
+pk_join(List *names, const char *left, const char *right)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s.%s = %s.%s", foreach_current_index(lc) ? " AND " : "",
+						 left, q(lfirst(lc)), right, q(lfirst(lc)));
+	return buf.data;
+}
+
+static List *
+read_primary_key(Relation rel)
+{
+	Oid			pkoid = RelationGetPrimaryKeyIndex(rel);
+	HeapTuple	idxtup;
+	Form_pg_index idx;
+	List	   *cols = NIL;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (!OidIsValid(pkoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s has no primary key",
+						qualified(get_namespace_name(RelationGetNamespace(rel)),
+								  RelationGetRelationName(rel))),
+				 errhint("A vectorizer identifies rows by their primary key: add one with ALTER TABLE ... ADD PRIMARY KEY.")));
+
+	idxtup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
+	if (!HeapTupleIsValid(idxtup))
+		elog(ERROR, "cache lookup failed for index %u", pkoid);
+	idx = (Form_pg_index) GETSTRUCT(idxtup);
+	for (int i = 0; i < idx->indnkeyatts; i++)
+	{
+		AttrNumber	attnum = idx->indkey.values[i];
+		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		PkColumn   *col = palloc0(sizeof(PkColumn));
+
+		col->attnum = attnum;
+		col->name = pstrdup(NameStr(att->attname));
+		col->type_sql = format_type_extended(att->atttypid, att->atttypmod,
+											 FORMAT_TYPE_TYPEMOD_GIVEN |
+											 FORMAT_TYPE_FORCE_QUALIFY);
+		col->collate_sql = "";
+		if (OidIsValid(att->attcollation) &&
+			att->attcollation != get_typcollation(att->atttypid))
+		{
+			HeapTuple	colltup = SearchSysCache1(COLLOID, ObjectIdGetDatum(att->attcollation));
+			Form_pg_collation coll;
+
+			if (!HeapTupleIsValid(colltup))
+				elog(ERROR, "cache lookup failed for collation %u", att->attcollation);
+			coll = (Form_pg_collation) GETSTRUCT(colltup);
+			col->collate_sql = psprintf(" COLLATE %s",
+										qualified(get_namespace_name(coll->collnamespace),
+												  NameStr(coll->collname)));
+			ReleaseSysCache(colltup);
+		}
+		for (size_t k = 0; k < lengthof(store_columns); k++)
+			if (strcmp(col->name, store_columns[k]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("primary key column \"%s\" of table %s clashes with a column of the embedding store",
+								col->name, RelationGetRelationName(rel)),
+						 errhint("The store has columns embedding_uuid, chunk_seq, chunk and embedding; rename the key column.")));
+		cols = lappend(cols, col);
+	}
+	ReleaseSysCache(idxtup);
+	return cols;
+}
+
+/* The attribute named `name` of the relation, or NULL. */
+static Form_pg_attribute
+find_column(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att;
+	}
+	return NULL;
+}
+
+static void
+check_chunk_column(Relation rel, const char *column)
+{
+	Form_pg_attribute att = find_column(rel, column);
+	char		category;
+	bool		preferred;
+
+	if (att == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("chunk column \"%s\" does not exist in table %s",
+						column, RelationGetRelationName(rel)),
+				 errhint("Name a text column of the source table in the chunking config.")));
+	get_type_category_preferred(getBaseType(att->atttypid), &category, &preferred);
+	if (category != TYPCATEGORY_STRING)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("chunk column \"%s\" has type %s, not a text type",
+						column, format_type_be(att->atttypid)),
+				 errhint("Chunk a column of type text, varchar or char.")));
+}
+
+/*
+ * The names a formatting template uses, `chunk` included, for checking and
+ * for change capture. An invalid template is reported here.
+ */
+List *
+template_names(const char *tmpl)
+{
+	List	   *names = NIL;
+	const char *p = tmpl;
+
+	while ((p = strchr(p, '$')) != NULL)
+	{
+		const char *start;
+		bool		braced = false;
+
+		p++;
+		if (*p == '$')
+		{
+			p++;
+			continue;
+		}
+		if (*p == '{')
+		{
+			braced = true;
+			p++;
+		}
+		start = p;
+		if (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			while (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				   (*p >= '0' && *p <= '9'))
+				p++;
+		if (p == start || (braced && *p != '}'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid placeholder in formatting template at offset %d",
+							(int) (start - tmpl) - (braced ? 2 : 1)),
+					 errhint("Write $name or ${name} with a name of letters, digits and underscores, and $$ for a dollar sign.")));
+		names = list_append_unique(names, makeString(pnstrdup(start, p - start)));
+		if (braced)
+			p++;
+	}
+	return names;
+}
+
+static void
+check_template(Relation rel, const char *tmpl)
+{
+	ListCell   *lc;
+
+	foreach(lc, template_names(tmpl))
+	{
+		const char *name = strVal(lfirst(lc));
+
+		if (strcmp(name, "chunk") != 0 && find_column(rel, name) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("formatting template uses \"$%s\", which is not a column of table %s",
+							name, RelationGetRelationName(rel)),
+					 errhint("A template may use $chunk and the columns of the source table.")));
+	}
+}
+
+/* Fills in the "default" implementations of indexing and scheduling. */
+static Jsonb *
+resolve_indexing(Jsonb *indexing)
+{
+	const char *impl = config_get_string(indexing, "implementation");
+	Jsonb	   *dflt;
+
+	if (strcmp(impl, "default") != 0)
+		return indexing;
+	if (SearchSysCacheExists1(AMNAME, CStringGetDatum("diskann")))
+		dflt = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												  CStringGetDatum("{\"implementation\": \"diskann\"}")));
+	else
+		dflt = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												  CStringGetDatum("{\"implementation\": \"hnsw\"}")));
+	return config_check("indexing", dflt);
+}
+
+static Jsonb *
+resolve_scheduling(Jsonb *scheduling)
+{
+	const char *impl = config_get_string(scheduling, "implementation");
+
+	if (strcmp(impl, "default") != 0)
+		return scheduling;
+	return config_check("scheduling", DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																		 CStringGetDatum("{\"implementation\": \"none\"}"))));
+}
+
+static Jsonb *
+required_config(FunctionCallInfo fcinfo, int argno, const char *config_type)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s config is required", config_type),
+				 errhint("Pass %s => ai.%s_...(...).", config_type, config_type)));
+	return config_check(config_type, PG_GETARG_JSONB_P(argno));
+}
+
+static Jsonb *
+optional_config(FunctionCallInfo fcinfo, int argno, const char *config_type,
+				const char *dflt)
+{
+	if (PG_ARGISNULL(argno))
+		return config_check(config_type, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																			CStringGetDatum(dflt))));
+	return config_check(config_type, PG_GETARG_JSONB_P(argno));
+}
+
+static char *
+name_arg(FunctionCallInfo fcinfo, int argno, char *dflt)
+{
+	return PG_ARGISNULL(argno) ? dflt : pstrdup(NameStr(*PG_GETARG_NAME(argno)));
+}
+
+static Oid
+schema_oid(const char *schema, const char *what)
+{
+	Oid			nsp = get_namespace_oid(schema, true);
+
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("%s schema \"%s\" does not exist", what, schema),
+				 errhint("Create the schema first, or choose another %s_schema.", what)));
+	return nsp;
+}
+
+static void
+check_name_free(const char *schema, const char *name, const char *what)
+{
+	Oid			nsp = schema_oid(schema, what);
+
+	if (strlen(name) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("%s name \"%s\" is too long", what, name),
+				 errhint("Names have at most %d bytes.", NAMEDATALEN - 1)));
+	if (OidIsValid(get_relname_relid(name, nsp)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("%s %s already exists", what, qualified(schema, name)),
+				 errhint("Choose another %s name, or drop the existing relation.", what)));
+}
+
+static void
+check_create_privilege(const char *schema, const char *what)
+{
+	Oid			nsp = schema_oid(schema, what);
+
+	if (pg_namespace_aclcheck(nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to create %s in schema \"%s\"", what, schema),
+				 errhint("GRANT CREATE ON SCHEMA %s to the role creating the vectorizer.",
+						 q(schema))));
+}
+
+/* Role names of the grant_to argument, checked to exist. */
+static List *
+grantees(FunctionCallInfo fcinfo, int argno)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *roles = NIL;
+
+	if (PG_ARGISNULL(argno))
+		return NIL;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	deconstruct_array(arr, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *role;
+
+		if (nulls[i])
+			continue;
+		role = pstrdup(NameStr(*DatumGetName(elems[i])));
+		if (strcmp(role, "public") != 0)
+			(void) get_role_oid(role, false);
+		roles = list_append_unique(roles, makeString(role));
+	}
+	return roles;
+}
+
+static char *
+role_list(List *roles)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, roles)
+	{
+		const char *r = strVal(lfirst(lc));
+
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 strcmp(r, "public") == 0 ? "PUBLIC" : q(r));
+	}
+	return buf.data;
+}
+
+static char *
+source_pk_json(List *pkcols)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, pkcols)
+	{
+		PkColumn   *c = lfirst(lc);
+
+		appendStringInfo(&buf, "%s{\"attnum\": %d, \"pknum\": %d, \"attname\": ",
+						 foreach_current_index(lc) ? ", " : "", c->attnum,
+						 foreach_current_index(lc) + 1);
+		escape_json(&buf, c->name);
+		appendStringInfoString(&buf, ", \"typname\": ");
+		escape_json(&buf, c->type_sql);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+static char *
+config_json(Jsonb *embedding, Jsonb *chunking, Jsonb *formatting,
+			Jsonb *indexing, Jsonb *scheduling, Jsonb *processing)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "{\"version\": \"%s\", \"embedding\": %s, \"chunking\": %s, "
+					 "\"formatting\": %s, \"indexing\": %s, \"scheduling\": %s, "
+					 "\"processing\": %s}",
+					 AI_VERSION,
+					 JsonbToCString(NULL, &embedding->root, VARSIZE(embedding)),
+					 JsonbToCString(NULL, &chunking->root, VARSIZE(chunking)),
+					 JsonbToCString(NULL, &formatting->root, VARSIZE(formatting)),
+					 JsonbToCString(NULL, &indexing->root, VARSIZE(indexing)),
+					 JsonbToCString(NULL, &scheduling->root, VARSIZE(scheduling)),
+					 JsonbToCString(NULL, &processing->root, VARSIZE(processing)));
+	return buf.data;
+}
+
+/* Column definitions "a" type NOT NULL, ... for the key columns. */
+static char *
+pk_column_defs(List *pkcols)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, pkcols)
+	{
+		PkColumn   *c = lfirst(lc);
+
+		appendStringInfo(&buf, "%s %s%s NOT NULL, ", q(c->name), c->type_sql, c->collate_sql);
+	}
+	return buf.data;
+}
+
+/* The view's columns: the store's, then every source column but clashing ones. */
+static char *
+view_select_list(Relation rel)
+{
+	StringInfoData buf;
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "t.embedding_uuid, t.chunk_seq, t.chunk, t.embedding");
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		clash = false;
+
+		if (att->attisdropped)
+			continue;
+		for (size_t k = 0; k < lengthof(store_columns); k++)
+			clash |= strcmp(NameStr(att->attname), store_columns[k]) == 0;
+		if (!clash)
+			appendStringInfo(&buf, ", s.%s", q(NameStr(att->attname)));
+	}
+	return buf.data;
+}
+
+Datum
+create_vectorizer(PG_FUNCTION_ARGS)
+{
+	Oid			source_oid;
+	Relation	rel;
+	Jsonb	   *embedding,
+			   *chunking,
+			   *indexing,
+			   *formatting,
+			   *scheduling,
+			   *processing;
+	List	   *pkcols;
+	List	   *pknames = NIL;
+	List	   *roles;
+	ListCell   *lc;
+	char	   *src_schema,
+			   *src_table,
+			   *src;
+	char	   *target_schema,
+			   *target_table,
+			   *view_schema,
+			   *view_name,
+			   *queue_schema,
+			   *queue_table,
+			   *failed_table;
+	char	   *store,
+			   *view,
+			   *queue,
+			   *failed,
+			   *vector_type;
+	int64		dims;
+	int32		id;
+	bool		enqueue_existing;
+	Oid			owner = ai_extension_owner();
+	Oid			caller = GetUserId();
+	RoleSwitch	rs;
+	int			guc_level;
+	char	   *keys,
+			   *who;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source table is required"),
+				 errhint("Pass the table to vectorize, for example 'blog_posts'.")));
+	source_oid = PG_GETARG_OID(0);
+
+	/* 1. configurations */
+	embedding = required_config(fcinfo, 1, "embedding");
+	chunking = required_config(fcinfo, 2, "chunking");
+	indexing = resolve_indexing(optional_config(fcinfo, 3, "indexing",
+												"{\"implementation\": \"default\"}"));
+	formatting = optional_config(fcinfo, 4, "formatting",
+								 "{\"implementation\": \"python_template\"}");
+	scheduling = resolve_scheduling(optional_config(fcinfo, 5, "scheduling",
+													"{\"implementation\": \"default\"}"));
+	processing = optional_config(fcinfo, 6, "processing",
+								 "{\"implementation\": \"default\"}");
+	enqueue_existing = PG_ARGISNULL(14) ? true : PG_GETARG_BOOL(14);
+
+	(void) config_get_int(embedding, "dimensions", &dims);
+	if (strcmp(config_get_string(indexing, "implementation"), "hnsw") == 0 &&
+		dims > AI_HNSW_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an HNSW index cannot hold %lld dimensions", (long long) dims),
+				 errhint("pgvector indexes at most %d dimensions: use fewer dimensions or indexing => ai.indexing_none().",
+						 AI_HNSW_MAX_DIM)));
+
+	/* 2. the source: a table with a primary key, owned by the caller */
+	rel = table_open(source_oid, ShareRowExclusiveLock);
+	src_schema = get_namespace_name(RelationGetNamespace(rel));
+	src_table = pstrdup(RelationGetRelationName(rel));
+	src = qualified(src_schema, src_table);
+	if (rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table", src),
+				 errhint("A vectorizer's source must be an ordinary or partitioned table.")));
+	if (!pg_class_ownercheck(source_oid, caller))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to create a vectorizer on it", src),
+				 errhint("Run create_vectorizer as the table's owner.")));
+	pkcols = read_primary_key(rel);
+	foreach(lc, pkcols)
+		pknames = lappend(pknames, ((PkColumn *) lfirst(lc))->name);
+	check_chunk_column(rel, config_get_string(chunking, "chunk_column"));
+	check_template(rel, config_get_string(formatting, "template"));
+
+	/* 3. names of the objects to create */
+	target_schema = name_arg(fcinfo, 7, src_schema);
+	target_table = name_arg(fcinfo, 8, psprintf("%s_embedding_store", src_table));
+	view_schema = name_arg(fcinfo, 9, src_schema);
+	view_name = name_arg(fcinfo, 10, psprintf("%s_embedding", src_table));
+	if (strcmp(target_schema, view_schema) == 0 && strcmp(target_table, view_name) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("target table and view are both named %s",
+						qualified(target_schema, target_table)),
+				 errhint("Give target_table and view_name different names.")));
+	check_name_free(target_schema, target_table, "target table");
+	check_name_free(view_schema, view_name, "view");
+	check_create_privilege(target_schema, "target table");
+	check_create_privilege(view_schema, "view");
+	roles = grantees(fcinfo, 13);
+
+	SPI_connect();
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	spi_exec("SELECT pg_catalog.nextval('ai.vectorizer_id_seq')::int", SPI_OK_SELECT);
+	{
+		bool		isnull;
+
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	queue_schema = name_arg(fcinfo, 11, "ai");
+	queue_table = name_arg(fcinfo, 12, psprintf("_vectorizer_q_%d", id));
+	failed_table = psprintf("%s_failed", queue_table);
+	if (PG_ARGISNULL(12))
+		failed_table = psprintf("_vectorizer_q_failed_%d", id);
+	check_name_free(queue_schema, queue_table, "queue table");
+	check_name_free(queue_schema, failed_table, "failed queue table");
+
+	store = qualified(target_schema, target_table);
+	view = qualified(view_schema, view_name);
+	queue = qualified(queue_schema, queue_table);
+	failed = qualified(queue_schema, failed_table);
+	vector_type = psprintf("%s.vector(%lld)",
+						   q(vector_schema()),
+						   (long long) dims);
+	keys = pk_list(pknames, "");
+	who = role_list(roles);
+
+	/* 4. as the caller: store, view, triggers, grants on what the caller owns */
+	spi_exec(psprintf("CREATE TABLE %s ("
+					  "embedding_uuid uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid() PRIMARY KEY, "
+					  "%s"
+					  "chunk_seq int NOT NULL, chunk text NOT NULL, embedding %s NOT NULL, "
+					  "UNIQUE (%s, chunk_seq), "
+					  "FOREIGN KEY (%s) REFERENCES %s (%s) ON DELETE CASCADE ON UPDATE CASCADE)",
+					  store, pk_column_defs(pkcols), vector_type, keys, keys, src, keys),
+			 SPI_OK_UTILITY);
+	/* vectors stay inline: exact scans read them without TOAST lookups */
+	spi_exec(psprintf("ALTER TABLE %s ALTER COLUMN embedding SET STORAGE MAIN", store),
+			 SPI_OK_UTILITY);
+	spi_exec(psprintf("CREATE VIEW %s AS SELECT %s FROM %s t JOIN %s s ON %s",
+					  view, view_select_list(rel), store, src, pk_join(pknames, "t", "s")),
+			 SPI_OK_UTILITY);
+	spi_exec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
+					  "REFERENCING NEW TABLE AS _ai_new FOR EACH STATEMENT "
+					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
+					  q(psprintf("_vectorizer_src_trg_%d_ins", id)), src, id),
+			 SPI_OK_UTILITY);
+	spi_exec(psprintf("CREATE TRIGGER %s AFTER UPDATE ON %s "
+					  "REFERENCING OLD TABLE AS _ai_old NEW TABLE AS _ai_new FOR EACH STATEMENT "
+					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
+					  q(psprintf("_vectorizer_src_trg_%d_upd", id)), src, id),
+			 SPI_OK_UTILITY);
+	spi_exec(psprintf("CREATE TRIGGER %s AFTER TRUNCATE ON %s FOR EACH STATEMENT "
+					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
+					  q(psprintf("_vectorizer_src_trg_%d_trunc", id)), src, id),
+			 SPI_OK_UTILITY);
+	if (roles != NIL)
+	{
+		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s", store, who),
+				 SPI_OK_UTILITY);
+		spi_exec(psprintf("GRANT SELECT ON %s TO %s", view, who), SPI_OK_UTILITY);
+		spi_exec(psprintf("GRANT SELECT ON %s TO %s", src, who), SPI_OK_UTILITY);
+	}
+
+	/* 5. as the extension's owner: queues, catalog row, existing rows */
+	role_switch_begin(&rs, owner);
+	spi_exec(psprintf("CREATE TABLE %s (%s"
+					  "queued_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
+					  "version bigint NOT NULL DEFAULT 1, "
+					  "attempts int NOT NULL DEFAULT 0, "
+					  "retry_after timestamptz, "
+					  "lease_until timestamptz, "
+					  "lease_token uuid, "
+					  "PRIMARY KEY (%s))",
+					  queue, pk_column_defs(pkcols), keys),
+			 SPI_OK_UTILITY);
+	spi_exec(psprintf("CREATE TABLE %s (%s"
+					  "attempts int NOT NULL DEFAULT 0, "
+					  "failed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
+					  "last_error text, "
+					  "PRIMARY KEY (%s))",
+					  failed, pk_column_defs(pkcols), keys),
+			 SPI_OK_UTILITY);
+	if (caller != owner)
+		roles = list_append_unique(roles, makeString(GetUserNameFromId(caller, false)));
+	if (roles != NIL)
+	{
+		who = role_list(roles);
+		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s, %s TO %s",
+						  queue, failed, who), SPI_OK_UTILITY);
+		spi_exec(psprintf("GRANT SELECT, INSERT ON ai.vectorizer_errors TO %s", who),
+				 SPI_OK_UTILITY);
+	}
+	{
+		Oid			types[13] = {INT4OID, NAMEOID, NAMEOID, JSONBOID, NAMEOID, NAMEOID,
+		NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, JSONBOID};
+		Datum		values[13];
+
+		values[0] = Int32GetDatum(id);
+		values[1] = DirectFunctionCall1(namein, CStringGetDatum(src_schema));
+		values[2] = DirectFunctionCall1(namein, CStringGetDatum(src_table));
+		values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(source_pk_json(pkcols)));
+		values[4] = DirectFunctionCall1(namein, CStringGetDatum(target_schema));
+		values[5] = DirectFunctionCall1(namein, CStringGetDatum(target_table));
+		values[6] = DirectFunctionCall1(namein, CStringGetDatum(view_schema));
+		values[7] = DirectFunctionCall1(namein, CStringGetDatum(view_name));
+		values[8] = DirectFunctionCall1(namein, CStringGetDatum(psprintf("_vectorizer_src_trg_%d", id)));
+		values[9] = DirectFunctionCall1(namein, CStringGetDatum(queue_schema));
+		values[10] = DirectFunctionCall1(namein, CStringGetDatum(queue_table));
+		values[11] = DirectFunctionCall1(namein, CStringGetDatum(failed_table));
+		values[12] = DirectFunctionCall1(jsonb_in,
+										 CStringGetDatum(config_json(embedding, chunking, formatting,
+																	 indexing, scheduling, processing)));
+		spi_exec_params("INSERT INTO ai.vectorizer (id, source_schema, source_table, source_pk, "
+						"target_schema, target_table, view_schema, view_name, trigger_name, "
+						"queue_schema, queue_table, queue_failed_table, config) "
+						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+						13, types, values, NULL, SPI_OK_INSERT);
+	}
+	if (enqueue_existing)
+	{
+		spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s", queue, keys, keys, src),
+				 SPI_OK_INSERT);
+		if (SPI_processed > 0)
+			Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+	}
+	role_switch_end(&rs);
+
+	AtEOXact_GUC(true, guc_level);
+	SPI_finish();
+	table_close(rel, NoLock);
+	PG_RETURN_INT32(id);
+}
+
+/*
+ * ai.drop_vectorizer(id int, drop_all boolean DEFAULT false)
+ * Removes the triggers, the queues and the catalog row; with drop_all also
+ * the view and the store table.
+ */
+Datum
+drop_vectorizer(PG_FUNCTION_ARGS)
+{
+	int32		id = PG_GETARG_INT32(0);
+	bool		drop_all = PG_GETARG_BOOL(1);
+	Vectorizer *v;
+	RoleSwitch	rs;
+	int			guc_level;
+	Oid			nsp;
+	Oid			relid = InvalidOid;
+
+	SPI_connect();
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	v = vectorizer_fetch(id);
+	vectorizer_check_owner(v);
+
+	nsp = get_namespace_oid(v->source_schema, true);
+	if (OidIsValid(nsp))
+		relid = get_relname_relid(v->source_table, nsp);
+	if (OidIsValid(relid))
+	{
+		const char *src = qualified(v->source_schema, v->source_table);
+		const char *const suffixes[] = {"ins", "upd", "trunc"};
+
+		for (int i = 0; i < 3; i++)
+			spi_exec(psprintf("DROP TRIGGER IF EXISTS %s ON %s",
+							  q(psprintf("%s_%s", v->trigger_name, suffixes[i])), src),
+					 SPI_OK_UTILITY);
+	}
+	if (drop_all)
+	{
+		spi_exec(psprintf("DROP VIEW IF EXISTS %s", qualified(v->view_schema, v->view_name)),
+				 SPI_OK_UTILITY);
+		spi_exec(psprintf("DROP TABLE IF EXISTS %s", qualified(v->target_schema, v->target_table)),
+				 SPI_OK_UTILITY);
+	}
+
+	role_switch_begin(&rs, ai_extension_owner());
+	vectorizer_drop_queues(v);
+	{
+		Oid			types[1] = {INT4OID};
+		Datum		values[1] = {Int32GetDatum(id)};
+
+		spi_exec_params("DELETE FROM ai.vectorizer WHERE id = $1", 1, types, values,
+						NULL, SPI_OK_DELETE);
+	}
+	role_switch_end(&rs);
+
+	AtEOXact_GUC(true, guc_level);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* Drops a vectorizer's queue tables; the caller has switched to the owner. */
+void
+vectorizer_drop_queues(const Vectorizer *v)
+{
+	spi_exec(psprintf("DROP TABLE IF EXISTS %s, %s",
+					  qualified(v->queue_schema, v->queue_table),
+					  qualified(v->queue_schema, v->queue_failed_table)),
+			 SPI_OK_UTILITY);
+}
