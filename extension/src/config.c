@@ -250,7 +250,34 @@ field_error_context(void *arg)
 			   fc->field->key, fc->impl->config_type, fc->impl->implementation);
 }
 
-/* Checks one present field; raises an error on a wrong type or value. */
+/*
+ * An interval as "[N mons ][N days ]HH:MM:SS[.ffffff]", which interval_in
+ * reads back under every IntervalStyle.
+ */
+static char *
+interval_canonical(const Interval *iv)
+{
+	StringInfoData buf;
+	int64		usec = iv->time;
+	int64		secs = usec / USECS_PER_SEC;
+
+	initStringInfo(&buf);
+	if (iv->month != 0)
+		appendStringInfo(&buf, "%d mons ", iv->month);
+	if (iv->day != 0)
+		appendStringInfo(&buf, "%d days ", iv->day);
+	appendStringInfo(&buf, "%s%02lld:%02lld:%02lld", usec < 0 ? "-" : "",
+					 (long long) (Abs(secs) / 3600), (long long) (Abs(secs) / 60 % 60),
+					 (long long) (Abs(secs) % 60));
+	if (usec % USECS_PER_SEC != 0)
+		appendStringInfo(&buf, ".%06lld", (long long) Abs(usec % USECS_PER_SEC));
+	return buf.data;
+}
+
+/*
+ * Checks one present field; raises an error on a wrong type or value.
+ * May rewrite `v` into the field's canonical spelling.
+ */
 static void
 check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 {
@@ -364,19 +391,22 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 				 errhint("Name the source column that holds the text to embed.")));
 	if (f->type == FT_INTERVAL)
 	{
-		Datum		iv = DirectFunctionCall3(interval_in,
-											 CStringGetDatum(jbv_string(v)),
-											 ObjectIdGetDatum(InvalidOid),
-											 Int32GetDatum(-1));
+		Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+															   CStringGetDatum(jbv_string(v)),
+															   ObjectIdGetDatum(InvalidOid),
+															   Int32GetDatum(-1)));
 		Interval	zero = {0};
 
-		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, iv,
+		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
 											  IntervalPGetDatum(&zero))) <= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid scheduling config: \"%s\" must be positive, not \"%s\"",
 							f->key, jbv_string(v)),
 					 errhint("Use an interval such as '5m' or '1h'.")));
+		/* stored in one spelling, whatever the session's IntervalStyle */
+		v->val.string.val = interval_canonical(iv);
+		v->val.string.len = strlen(v->val.string.val);
 	}
 	if (f->type == FT_TIMESTAMPTZ)
 		(void) DirectFunctionCall3(timestamptz_in,

@@ -218,8 +218,8 @@ template_names(const char *tmpl)
 		if (p == start || (braced && *p != '}'))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid placeholder in formatting template at offset %d",
-							(int) (start - tmpl) - (braced ? 2 : 1)),
+					 errmsg("invalid placeholder in formatting template \"%s\" at offset %d",
+							tmpl, (int) (start - tmpl) - (braced ? 2 : 1)),
 					 errhint("Write $name or ${name} with a name of letters, digits and underscores, and $$ for a dollar sign.")));
 		names = list_append_unique(names, makeString(pnstrdup(start, p - start)));
 		if (braced)
@@ -310,8 +310,8 @@ schema_oid(const char *schema, const char *what)
 	if (!OidIsValid(nsp))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
-				 errmsg("%s schema \"%s\" does not exist", what, schema),
-				 errhint("Create the schema first, or choose another %s_schema.", what)));
+				 errmsg("schema \"%s\" for the %s does not exist", schema, what),
+				 errhint("Create the schema first, or choose another one.")));
 	return nsp;
 }
 
@@ -589,7 +589,9 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
+	role_switch_begin(&rs, owner);
 	spi_exec("SELECT pg_catalog.nextval('ai.vectorizer_id_seq')::int", SPI_OK_SELECT);
+	role_switch_end(&rs);
 	{
 		bool		isnull;
 

@@ -1,0 +1,28 @@
+# pgai in C: the "ai" extension, the shared core library, the worker and the
+# Python package. `make test` and `make demo` set up what is missing first.
+
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export PG_CONFIG
+
+.PHONY: setup build install test demo clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(MAKE) -s -C core
+	$(MAKE) -s -C extension
+
+install: build
+	$(MAKE) -s -C extension install >/dev/null
+
+test: install
+	@bash scripts/test-all
+
+demo: install
+	@bash scripts/demo
+
+clean:
+	$(MAKE) -s -C core clean
+	$(MAKE) -s -C extension clean
+	rm -rf build
