@@ -409,8 +409,10 @@ normalize_segment(const unsigned char *s, size_t len, cpbuf *tmp, cpbuf *out)
 		}
 		if (is_chinese(cp))
 		{
+			/* compatibility ideographs (U+F900.., U+2F800..) still
+			 * decompose to unified ones below */
 			cp_push(tmp, ' ');
-			cp_push(tmp, cp);
+			decompose(tmp, cp);
 			cp_push(tmp, ' ');
 			continue;
 		}

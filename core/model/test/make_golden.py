@@ -70,6 +70,7 @@ OTHER_SCRIPTS = [
     "東京は日本の首都です。", "ひらがなとカタカナ", "日本語のテキストを分割します",
     "한국어 텍스트입니다. 안녕하세요!", "서울특별시", "繁體中文與簡體中文",
     "𠀀𠀁 rare CJK extension B", "㐀㐁 extension A", "豈更 compatibility ideographs",
+    "\U0002F8CC\U0002F81F compatibility ideographs supplement",
     "العربية: مرحبا بالعالم", "עברית: שלום עולם", "हिन्दी: नमस्ते दुनिया", "தமிழ் மொழி",
     "ภาษาไทย สวัสดีครับ", "ქართული ენა", "Հայերեն լեզու", "አማርኛ ቋንቋ", "ᚠᛇᚻ runes",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math letters 𝐁𝐨𝐥𝐝", "ℌℑℜ ℂℕℙℚℝℤ", "∀x∈ℝ: x²≥0", "∑_{i=1}^{n} i = n(n+1)/2",
@@ -132,7 +133,8 @@ def random_texts(rng, n):
     pools = [range(0x20, 0x7F), range(0xA0, 0x250), range(0x300, 0x370), range(0x370, 0x530),
              range(0x4E00, 0x4F00), range(0x1F300, 0x1FA00), range(0x2000, 0x2070),
              range(0xAC00, 0xAC40), range(0x600, 0x700), range(0x900, 0x980), range(0x3040, 0x3100),
-             range(0xFF00, 0xFFF0), range(0x1E00, 0x1F00), range(0x2100, 0x2200), range(0x0, 0x20)]
+             range(0xFF00, 0xFFF0), range(0x1E00, 0x1F00), range(0x2100, 0x2200), range(0x0, 0x20),
+             range(0xF900, 0xFB00), range(0x2F800, 0x2FA20), range(0x10000, 0x30000)]
     out = []
     for _ in range(n):
         k = rng.randint(1, 120)
@@ -175,7 +177,7 @@ def main():
     texts = build_texts()
     ids = []
     for start in range(0, len(texts), 32):
-        feats = model.tokenize(texts[start:start + 32])
+        feats = getattr(model, "preprocess", model.tokenize)(texts[start:start + 32])
         for row, mask in zip(feats["input_ids"].tolist(), feats["attention_mask"].tolist()):
             ids.append([t for t, m in zip(row, mask) if m])
     emb = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)

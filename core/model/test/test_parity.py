@@ -1,7 +1,7 @@
 """Parity of the C model with sentence-transformers on the golden texts.
 
 The golden data (golden/, made by make_golden.py with sentence-transformers
-itself) holds 340 texts with their reference token ids and embeddings. The
+itself) holds over 300 texts with their reference token ids and embeddings. The
 C side runs through core/build/embed_cli. Needs the model files: from
 PGAI_MODEL_DIR, else the default install dir; a missing model is a failure
 (run `make setup`), not a skip.

@@ -15,11 +15,11 @@
 
 static const char vocab_txt[] =
 	"[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\nun\n##aff\n##able\n,\n!\n"
-	"a\n##a\n\xe4\xb8\xad\ncafe\nnaive\ni\n##\xcc\x87\n.\n";
+	"a\n##a\n\xe4\xb8\xad\ncafe\nnaive\ni\n##\xcc\x87\n.\n\xe8\xb1\x88\n";
 enum
 {
 	PAD, UNK, CLS, SEP, HELLO, WORLD, UN, AFF, ABLE, COMMA, BANG, A, HASH_A,
-	ZHONG, CAFE, NAIVE, I, DOT_ABOVE, PERIOD
+	ZHONG, CAFE, NAIVE, I, DOT_ABOVE, PERIOD, KAI
 };
 
 static int
@@ -141,6 +141,9 @@ test_normalization(void **state)
 	CHECK(v, "cafe\xcc\x81", CLS, CAFE, SEP);
 	/* CJK ideographs are split into single characters */
 	CHECK(v, "\xe4\xb8\xad\xe4\xb8\xad", CLS, ZHONG, ZHONG, SEP);
+	/* U+F900, a compatibility ideograph, is split off and then decomposed
+	 * to U+8C48 */
+	CHECK(v, "a\xef\xa4\x80" "a", CLS, A, KAI, A, SEP);
 	/* control characters vanish, other whitespace separates */
 	CHECK(v, "hel\x01lo\xc2\xa0world\x7f", CLS, HELLO, WORLD, SEP);
 	/* NUL is dropped like any control character */
