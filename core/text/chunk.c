@@ -69,6 +69,7 @@ typedef struct splitter
 	size_t		overlap;
 	chunk_keep	keep;
 	bool		regex;
+	bool		ascii;			/* the text is all ASCII: bytes == code points */
 	sepinfo    *seps;
 	size_t		nseps;
 	sepinfo		nosep;			/* "" as merge separator */
@@ -154,8 +155,14 @@ find_literal(const char *hay, size_t n, const char *needle, size_t m)
 		p = memchr(p, (unsigned char) needle[0], (end - p) - (m - 1));
 		if (p == NULL)
 			return NULL;
-		if (memcmp(p + 1, needle + 1, m - 1) == 0)
-			return p;
+		{
+			size_t		k = 1;
+
+			while (k < m && p[k] == needle[k])
+				k++;
+			if (k == m)
+				return p;
+		}
 		p++;
 	}
 	return NULL;
@@ -499,7 +506,7 @@ split_text(splitter *S, sepinfo *sep, const char *t, size_t n, split_vec *v)
 	{
 		split	   *s = &v->v[i];
 
-		s->cp = utf8_count(s->p, s->len);
+		s->cp = S->ascii ? s->len : utf8_count(s->p, s->len);
 		s->lead = text_lead_space(s->p, s->len);
 		s->trail = s->lead == s->len ? s->len : text_trail_space(s->p, s->len);
 	}
@@ -772,7 +779,10 @@ splitter_init(splitter *S, const char *text, size_t len, const chunk_config *cfg
 			return nomem(S);
 		pcre2_set_newline(S->cctx, PCRE2_NEWLINE_LF);
 	}
-	return utf8_validate(text, len, err);
+	st = utf8_validate(text, len, err);
+	if (st == PGAI_OK)
+		S->ascii = utf8_count(text, len) == len;
+	return st;
 }
 
 pgai_status

@@ -4,6 +4,8 @@
  * Stateless helpers over caller-owned buffers; nothing here allocates.
  * The decoding helpers assume input already accepted by utf8_validate.
  */
+#include <string.h>
+
 #include "pgai_text.h"
 #include "text_internal.h"
 
@@ -21,8 +23,17 @@ utf8_validate(const char *str, size_t len, pgai_error *err)
 
 		if (c < 0x80)
 		{
-			/* fast path over ASCII runs */
+			/* fast path over ASCII runs, a word at a time */
 			i++;
+			while (len - i >= 8)
+			{
+				uint64_t	w;
+
+				memcpy(&w, s + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (c >= 0xC2 && c <= 0xDF)
@@ -58,11 +69,30 @@ size_t
 utf8_count(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) str;
-	size_t		n = 0;
+	size_t		cont = 0;
+	size_t		i = 0;
 
-	for (size_t i = 0; i < len; i++)
-		n += (s[i] & 0xC0) != 0x80;
-	return n;
+	/*
+	 * Count continuation bytes (10xxxxxx) eight at a time: each byte lane
+	 * of `acc` gathers 0/1 flags for at most 255 words, then the lanes are
+	 * summed with one multiply.
+	 */
+	while (len - i >= 8)
+	{
+		uint64_t	acc = 0;
+
+		for (int k = 0; k < 255 && len - i >= 8; k++, i += 8)
+		{
+			uint64_t	w;
+
+			memcpy(&w, s + i, 8);
+			acc += (w & ~(w << 1) & UINT64_C(0x8080808080808080)) >> 7;
+		}
+		cont += (size_t) ((acc * UINT64_C(0x0101010101010101)) >> 56);
+	}
+	for (; i < len; i++)
+		cont += (s[i] & 0xC0) == 0x80;
+	return len - cont;
 }
 
 bool
@@ -84,6 +114,12 @@ utf8_py_isspace(uint32_t cp)
 		default:
 			return cp >= 0x2000 && cp <= 0x200A;
 	}
+}
+
+static inline bool
+ascii_space(unsigned char c)
+{
+	return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
 }
 
 uint32_t
@@ -121,9 +157,16 @@ text_lead_space(const char *s, size_t len)
 	while (i < len)
 	{
 		size_t		adv;
-		uint32_t	cp = text_decode(s + i, len - i, &adv);
+		unsigned char c = (unsigned char) s[i];
 
-		if (!utf8_py_isspace(cp))
+		if (c < 0x80)
+		{
+			if (!ascii_space(c))
+				break;
+			i++;
+			continue;
+		}
+		if (!utf8_py_isspace(text_decode(s + i, len - i, &adv)))
 			break;
 		i += adv;
 	}
@@ -141,6 +184,13 @@ text_trail_space(const char *str, size_t len)
 		size_t		start = end - 1;
 		size_t		adv;
 
+		if (s[start] < 0x80)
+		{
+			if (!ascii_space(s[start]))
+				break;
+			end = start;
+			continue;
+		}
 		while (start > 0 && (s[start] & 0xC0) == 0x80)
 			start--;
 		if (!utf8_py_isspace(text_decode(str + start, end - start, &adv)))
