@@ -78,6 +78,15 @@ typedef struct splitter
 	piece	   *parts;
 	size_t		nparts;
 	size_t		partcap;
+	/* the _merge_splits window, see merge_push */
+	split	   *win;
+	size_t		wincap;
+	size_t		head;
+	size_t		tail;
+	size_t		total;
+	size_t		first;
+	size_t		last;
+	const sepinfo *msep;
 	chunk_list *out;
 	pgai_error *err;
 } splitter;
@@ -420,31 +429,17 @@ concat(splitter *S, piece a, piece b, piece *out)
 }
 
 /*
- * _split_text_with_regex(t, sep, keep_separator=S->keep) into *v (which
- * the caller frees), then describe each split.
+ * Regex case of _split_text_with_regex(t, sep, keep_separator=S->keep):
+ * the splits go into *v (which the caller frees), not yet described.  The
+ * pieces of re.split may come with capture groups, so the splits are
+ * collected first (S->parts is reused by nested calls).
  */
 static pgai_status
-split_text(splitter *S, sepinfo *sep, const char *t, size_t n, split_vec *v)
+regex_splits(splitter *S, sepinfo *sep, const char *t, size_t n, split_vec *v)
 {
 	pgai_status st;
 
-	if (sep->len == 0)
-	{
-		/* list(text): one split per code point */
-		size_t		i = 0;
-
-		while (i < n)
-		{
-			size_t		k = 1;
-
-			while (i + k < n && ((unsigned char) t[i + k] & 0xC0) == 0x80)
-				k++;
-			if (!push_split(v, t + i, k))
-				return nomem(S);
-			i += k;
-		}
-	}
-	else if (S->keep == CHUNK_KEEP_NONE)
+	if (S->keep == CHUNK_KEEP_NONE)
 	{
 		st = find_parts(S, sep, 0, t, n);
 		if (st != PGAI_OK)
@@ -502,15 +497,105 @@ split_text(splitter *S, sepinfo *sep, const char *t, size_t n, split_vec *v)
 				return nomem(S);
 		}
 	}
-	for (size_t i = 0; i < v->n; i++)
-	{
-		split	   *s = &v->v[i];
-
-		s->cp = S->ascii ? s->len : utf8_count(s->p, s->len);
-		s->lead = text_lead_space(s->p, s->len);
-		s->trail = s->lead == s->len ? s->len : text_trail_space(s->p, s->len);
-	}
 	return PGAI_OK;
+}
+
+static inline void
+describe(const splitter *S, split *s)
+{
+	s->cp = S->ascii ? s->len : utf8_count(s->p, s->len);
+	s->lead = text_lead_space(s->p, s->len);
+	s->trail = s->lead == s->len ? s->len : text_trail_space(s->p, s->len);
+}
+
+/* What to do with each split, in order. */
+typedef pgai_status (*split_fn) (splitter *S, split *s, void *ctx);
+
+/*
+ * _split_text_with_regex(t, sep, keep_separator=S->keep), streamed: fn is
+ * called on each non-empty split, described, in order.  Literal and empty
+ * separators need no memory at all.
+ */
+static pgai_status
+each_split(splitter *S, sepinfo *sep, const char *t, size_t n, split_fn fn, void *ctx)
+{
+	split		sp;
+	pgai_status st = PGAI_OK;
+
+	if (sep->len == 0)
+	{
+		/* list(text): one split per code point */
+		size_t		i = 0;
+
+		while (i < n && st == PGAI_OK)
+		{
+			size_t		k = 1;
+			size_t		adv;
+
+			while (i + k < n && ((unsigned char) t[i + k] & 0xC0) == 0x80)
+				k++;
+			sp.p = t + i;
+			sp.len = k;
+			sp.cp = 1;
+			sp.lead = sp.trail = utf8_py_isspace(text_decode(t + i, k, &adv)) ? k : 0;
+			st = fn(S, &sp, ctx);
+			i += k;
+		}
+		return st;
+	}
+	if (!S->regex)
+	{
+		/*
+		 * Literal separator: re.split gives text pieces t0..tk between the
+		 * matches m0..m(k-1), never None, so splits are plain ranges: NONE
+		 * t_i; START t0, m_i + t_(i+1); END t_i + m_i, t_k.
+		 */
+		const char *at = t;		/* start of the current split */
+		const char *scan = t;	/* where to look for the next match */
+		const char *end = t + n;
+
+		for (;;)
+		{
+			const char *m = find_literal(scan, end - scan, sep->s, sep->len);
+			const char *cut;
+
+			if (m == NULL)
+				break;
+			cut = S->keep == CHUNK_KEEP_END ? m + sep->len : m;
+			if (cut > at)
+			{
+				sp.p = at;
+				sp.len = cut - at;
+				describe(S, &sp);
+				st = fn(S, &sp, ctx);
+				if (st != PGAI_OK)
+					return st;
+			}
+			at = S->keep == CHUNK_KEEP_NONE ? m + sep->len : cut;
+			scan = m + sep->len;
+		}
+		if (end > at)
+		{
+			sp.p = at;
+			sp.len = end - at;
+			describe(S, &sp);
+			st = fn(S, &sp, ctx);
+		}
+		return st;
+	}
+	else
+	{
+		split_vec	v = {0};
+
+		st = regex_splits(S, sep, t, n, &v);
+		for (size_t i = 0; st == PGAI_OK && i < v.n; i++)
+		{
+			describe(S, &v.v[i]);
+			st = fn(S, &v.v[i], ctx);
+		}
+		free(v.v);
+		return st;
+	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -586,65 +671,121 @@ emit_join(splitter *S, const split *d, size_t h, size_t t, const sepinfo *sep,
 	return PGAI_OK;
 }
 
-/* TextSplitter._merge_splits(d[0..n), sep) appended to the output. */
+/*
+ * TextSplitter._merge_splits, fed one split at a time.  The window
+ * (current_doc) is S->win[head..tail); it is compacted to the front when
+ * head passes half the buffer, so it holds O(chunk_size) splits however
+ * long the text is.  merge_finish emits the last chunk and empties it.
+ */
 static pgai_status
-merge_splits(splitter *S, const split *d, size_t n, const sepinfo *sep)
+merge_push(splitter *S, split *d, void *ctx)
 {
-	size_t		size = S->size;
-	size_t		overlap = S->overlap;
+	const sepinfo *sep = ctx;
 	size_t		seplen = sep->cp;
-	size_t		head = 0,
-				tail = 0,
-				total = 0;
-	size_t		first = 0;
-	size_t		last = 0;
+	size_t		len = d->cp;
 	pgai_status st;
 
-	for (size_t i = 0; i < n; i++)
+	S->msep = sep;
+	if (S->total + len + (S->tail > S->head ? seplen : 0) > S->size)
 	{
-		size_t		len = d[i].cp;
-
-		if (total + len + (tail > head ? seplen : 0) > size)
+		if (S->total > S->size)
+			S->out->n_oversized++;	/* LangChain logs a warning */
+		if (S->tail > S->head)
 		{
-			if (total > size)
-				S->out->n_oversized++;	/* LangChain logs a warning */
-			if (tail > head)
+			st = emit_join(S, S->win, S->head, S->tail, sep, &S->first, S->last);
+			if (st != PGAI_OK)
+				return st;
+			while (S->head < S->tail &&
+				   (S->total > S->overlap ||
+					(S->total + len + (S->tail > S->head ? seplen : 0) > S->size &&
+					 S->total > 0)))
 			{
-				st = emit_join(S, d, head, tail, sep, &first, last);
-				if (st != PGAI_OK)
-					return st;
-				while (head < tail &&
-					   (total > overlap ||
-						(total + len + (tail > head ? seplen : 0) > size && total > 0)))
-				{
-					total -= d[head].cp + (tail - head > 1 ? seplen : 0);
-					head++;
-				}
+				S->total -= S->win[S->head].cp + (S->tail - S->head > 1 ? seplen : 0);
+				S->head++;
 			}
 		}
-		tail = i + 1;
-		total += len + (tail - head > 1 ? seplen : 0);
-		if (!BLANK(&d[i]))
-			last = i;
 	}
-	return emit_join(S, d, head, tail, sep, &first, last);
+	if (S->tail == S->wincap)
+	{
+		if (S->head > 0)
+		{
+			size_t		h = S->head;
+
+			memmove(S->win, S->win + h, (S->tail - h) * sizeof(split));
+			S->tail -= h;
+			S->head = 0;
+			S->first = S->first > h ? S->first - h : 0;
+			S->last = S->last >= h ? S->last - h : SIZE_MAX;
+		}
+		if (S->tail * 2 > S->wincap || S->wincap == 0)
+		{
+			size_t		ncap = S->wincap ? S->wincap * 2 : 256;
+			split	   *nw = realloc(S->win, ncap * sizeof(split));
+
+			if (nw == NULL)
+				return nomem(S);
+			S->win = nw;
+			S->wincap = ncap;
+		}
+	}
+	S->win[S->tail++] = *d;
+	S->total += len + (S->tail - S->head > 1 ? seplen : 0);
+	if (!BLANK(d))
+		S->last = S->tail - 1;
+	return PGAI_OK;
+}
+
+static pgai_status
+merge_finish(splitter *S)
+{
+	pgai_status st = PGAI_OK;
+
+	if (S->tail > S->head)
+		st = emit_join(S, S->win, S->head, S->tail, S->msep, &S->first, S->last);
+	S->head = S->tail = S->total = S->first = 0;
+	S->last = SIZE_MAX;
+	return st;
 }
 
 /* ---------------------------------------------------------------- */
 /* the splitters                                                    */
 /* ---------------------------------------------------------------- */
 
+static pgai_status recursive_split(splitter *S, const char *t, size_t n, size_t from);
+
+/* One level of RecursiveCharacterTextSplitter._split_text. */
+typedef struct level
+{
+	size_t		next;			/* start of new_separators; nseps: none */
+	const sepinfo *msep;		/* separator for _merge_splits */
+} level;
+
+/* The body of the `for s in splits` loop of _split_text. */
+static pgai_status
+recursive_piece(splitter *S, split *s, void *ctx)
+{
+	level	   *L = ctx;
+	pgai_status st;
+
+	if (s->cp < S->size)
+		return merge_push(S, s, (void *) L->msep);	/* good_splits.append */
+	st = merge_finish(S);
+	if (st != PGAI_OK)
+		return st;
+	if (L->next >= S->nseps)
+		return emit_raw(S, s);
+	return recursive_split(S, s->p, s->len, L->next);
+}
+
 /* RecursiveCharacterTextSplitter._split_text(t, separators[from:]) */
 static pgai_status
 recursive_split(splitter *S, const char *t, size_t n, size_t from)
 {
 	size_t		chosen = S->nseps - 1;
-	size_t		next = S->nseps;	/* start of new_separators; nseps: none */
-	split_vec	v = {0};
-	const sepinfo *msep;
-	size_t		run = 0;
-	pgai_status st = PGAI_OK;
+	level		L;
+	pgai_status st;
 
+	L.next = S->nseps;
 	for (size_t i = from; i < S->nseps; i++)
 	{
 		bool		found = false;
@@ -660,37 +801,15 @@ recursive_split(splitter *S, const char *t, size_t n, size_t from)
 		if (found)
 		{
 			chosen = i;
-			next = i + 1;
+			L.next = i + 1;
 			break;
 		}
 	}
-	st = split_text(S, &S->seps[chosen], t, n, &v);
+	L.msep = S->keep != CHUNK_KEEP_NONE ? &S->nosep : &S->seps[chosen];
+	st = each_split(S, &S->seps[chosen], t, n, recursive_piece, &L);
 	if (st != PGAI_OK)
-		goto done;
-	msep = S->keep != CHUNK_KEEP_NONE ? &S->nosep : &S->seps[chosen];
-	for (size_t j = 0; j < v.n; j++)
-	{
-		if (v.v[j].cp < S->size)
-			continue;
-		if (j > run)
-		{
-			st = merge_splits(S, v.v + run, j - run, msep);
-			if (st != PGAI_OK)
-				goto done;
-		}
-		if (next >= S->nseps)
-			st = emit_raw(S, &v.v[j]);
-		else
-			st = recursive_split(S, v.v[j].p, v.v[j].len, next);
-		if (st != PGAI_OK)
-			goto done;
-		run = j + 1;
-	}
-	if (v.n > run)
-		st = merge_splits(S, v.v + run, v.n - run, msep);
-done:
-	free(v.v);
-	return st;
+		return st;
+	return merge_finish(S);
 }
 
 static void
@@ -708,6 +827,7 @@ splitter_free(splitter *S)
 	pcre2_compile_context_free(S->cctx);
 	text_arena_free(&S->scratch);
 	free(S->parts);
+	free(S->win);
 }
 
 static pgai_status
@@ -758,6 +878,8 @@ splitter_init(splitter *S, const char *text, size_t len, const chunk_config *cfg
 	S->keep = cfg->keep_separator != CHUNK_KEEP_DEFAULT ? cfg->keep_separator
 		: recursive ? CHUNK_KEEP_START : CHUNK_KEEP_NONE;
 	sep_describe(&S->nosep, "");
+	S->msep = &S->nosep;
+	S->last = SIZE_MAX;
 
 	S->seps = calloc(nseps, sizeof(*S->seps));
 	if (S->seps == NULL)
@@ -790,12 +912,9 @@ chunk_character(const char *text, size_t len, const chunk_config *cfg,
 				chunk_list *out, pgai_error *err)
 {
 	splitter	S;
-	split_vec	v = {0};
 	pgai_status st;
 
 	st = splitter_init(&S, text, len, cfg, false, out, err);
-	if (st == PGAI_OK)
-		st = split_text(&S, &S.seps[0], text ? text : "", len, &v);
 	if (st == PGAI_OK)
 	{
 		static const char *const look[] = {"(?=", "(?<!", "(?<=", "(?!"};
@@ -805,9 +924,11 @@ chunk_character(const char *text, size_t len, const chunk_config *cfg,
 		for (size_t i = 0; S.regex && i < 4; i++)
 			lookaround |= strncmp(S.seps[0].s, look[i], strlen(look[i])) == 0;
 		msep = S.keep != CHUNK_KEEP_NONE || lookaround ? &S.nosep : &S.seps[0];
-		st = merge_splits(&S, v.v, v.n, msep);
+		S.msep = msep;
+		st = each_split(&S, &S.seps[0], text ? text : "", len, merge_push, (void *) msep);
+		if (st == PGAI_OK)
+			st = merge_finish(&S);
 	}
-	free(v.v);
 	splitter_free(&S);
 	if (st != PGAI_OK && out != NULL)
 		chunk_list_free(out);
