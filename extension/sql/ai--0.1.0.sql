@@ -19,6 +19,7 @@ CREATE TABLE ai.vectorizer
 , trigger_name       name        NOT NULL
 , queue_schema       name        NOT NULL
 , queue_table        name        NOT NULL
+, queue_lease_table  name        NOT NULL
 , queue_failed_table name        NOT NULL
 , config             jsonb       NOT NULL  -- embedding, chunking, formatting, indexing, scheduling, processing
 , disabled           boolean     NOT NULL DEFAULT false

@@ -31,6 +31,7 @@ typedef struct Vectorizer
 	char	   *trigger_name;
 	char	   *queue_schema;
 	char	   *queue_table;
+	char	   *queue_lease_table;
 	char	   *queue_failed_table;
 	Jsonb	   *source_pk;		/* [{attnum, pknum, attname, typname}] */
 	Jsonb	   *config;

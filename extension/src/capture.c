@@ -9,10 +9,9 @@
  *   AFTER TRUNCATE: empty the queues (TRUNCATE ... CASCADE has emptied the
  *     store through its foreign key).
  * Statement-level triggers with transition tables cost a writer a few
- * microseconds a row, against some 16 for a row-level trigger. Enqueueing
- * an already queued key bumps its version so that a worker embedding the
- * old content does not take it off the queue; it also takes the key out of
- * the failed queue, since the new content deserves new attempts.
+ * microseconds a row, against some 16 for a row-level trigger. The queue
+ * is append-only, so an enqueue is one plain insert a key: workers collapse
+ * duplicates, and a key that failed before is simply claimed again.
  *
  * Queue writes run as the queue's owner, as referential-integrity triggers
  * do, so that anyone allowed to write the source can enqueue. Plans are
@@ -24,13 +23,11 @@
 
 #include "access/table.h"
 #include "ai.h"
-#include "catalog/namespace.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "parser/parse_relation.h"
-#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -46,10 +43,8 @@ typedef struct CapturePlans
 	Oid			tgoid;			/* hash key */
 	int32		vectorizer_id;
 	Oid			queue_owner;
-	Oid			failed_relid;
 	char	   *truncate_sql;	/* in TopMemoryContext */
 	SPIPlanPtr	enqueue;		/* insert the changed keys into the queue */
-	SPIPlanPtr	enqueue_unfail; /* the same, also out of the failed queue */
 } CapturePlans;
 
 static HTAB *capture_plans = NULL;
@@ -125,10 +120,7 @@ capture_plans_for(TriggerData *td, int32 id)
 	Vectorizer *v;
 	List	   *pknames;
 	char	   *queue,
-			   *failed,
-			   *keys,
-			   *changed,
-			   *upsert;
+			   *keys;
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 
 	if (capture_plans == NULL)
@@ -146,57 +138,34 @@ capture_plans_for(TriggerData *td, int32 id)
 	v = vectorizer_fetch(id);
 	pknames = vectorizer_pk_names(v);
 	queue = qualified(v->queue_schema, v->queue_table);
-	failed = qualified(v->queue_schema, v->queue_failed_table);
 	keys = pk_list(pknames, "");
 
 	/* build everything before entering it, so an error leaves no half entry */
 	{
 		CapturePlans tmp = {0};
-		Oid			failed_nsp = get_namespace_oid(v->queue_schema, false);
 
 		tmp.tgoid = tgoid;
 		tmp.vectorizer_id = id;
-		tmp.failed_relid = get_relname_relid(v->queue_failed_table, failed_nsp);
 		tmp.queue_owner = ai_extension_owner();
 		if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 			tmp.truncate_sql = MemoryContextStrdup(TopMemoryContext,
-												   psprintf("TRUNCATE %s, %s", queue, failed));
+												   psprintf("TRUNCATE %s, %s, %s", queue,
+															qualified(v->queue_schema, v->queue_lease_table),
+															qualified(v->queue_schema, v->queue_failed_table)));
 		else
 		{
 			RoleSwitch	rs;
 
-			changed = changed_keys_sql(v, td->tg_relation, is_update, pknames);
-			upsert = psprintf("INSERT INTO %s AS q (%s) SELECT %s FROM c "
-							  "ON CONFLICT (%s) DO UPDATE SET version = q.version + 1, "
-							  "queued_at = excluded.queued_at, attempts = 0, retry_after = NULL",
-							  queue, keys, keys, keys);
 			role_switch_begin(&rs, tmp.queue_owner);
-			tmp.enqueue = prepare_kept(psprintf("WITH c AS (%s) %s", changed, upsert));
-			tmp.enqueue_unfail = prepare_kept(psprintf("WITH c AS (%s), "
-													   "f AS (DELETE FROM %s x USING c WHERE %s) %s",
-													   changed, failed,
-													   pk_join(pknames, "x", "c"), upsert));
+			tmp.enqueue = prepare_kept(psprintf("INSERT INTO %s (%s) %s", queue, keys,
+												changed_keys_sql(v, td->tg_relation,
+																 is_update, pknames)));
 			role_switch_end(&rs);
 		}
 		entry = hash_search(capture_plans, &tgoid, HASH_ENTER, &found);
 		*entry = tmp;
 	}
 	return entry;
-}
-
-/* True when the failed queue may hold rows: it has any page at all. */
-static bool
-failed_queue_nonempty(Oid relid)
-{
-	Relation	rel;
-	BlockNumber nblocks;
-
-	if (!OidIsValid(relid))
-		return false;
-	rel = table_open(relid, AccessShareLock);
-	nblocks = RelationGetNumberOfBlocks(rel);
-	table_close(rel, AccessShareLock);
-	return nblocks > 0;
 }
 
 Datum
@@ -231,12 +200,10 @@ _vectorizer_capture(PG_FUNCTION_ARGS)
 	}
 	else if (td->tg_newtable != NULL && tuplestore_tuple_count(td->tg_newtable) > 0)
 	{
-		SPIPlanPtr	plan = failed_queue_nonempty(plans->failed_relid) ?
-			plans->enqueue_unfail : plans->enqueue;
 		int			rc;
 
 		role_switch_begin(&rs, plans->queue_owner);
-		rc = SPI_execute_plan(plan, NULL, NULL, false, 0);
+		rc = SPI_execute_plan(plans->enqueue, NULL, NULL, false, 0);
 		role_switch_end(&rs);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "enqueue failed with %s", SPI_result_code_string(rc));

@@ -175,6 +175,7 @@ vectorizer_fetch(int32 id)
 	v->trigger_name = get_text(tup, desc, "trigger_name");
 	v->queue_schema = get_text(tup, desc, "queue_schema");
 	v->queue_table = get_text(tup, desc, "queue_table");
+	v->queue_lease_table = get_text(tup, desc, "queue_lease_table");
 	v->queue_failed_table = get_text(tup, desc, "queue_failed_table");
 	v->source_pk = get_jsonb(tup, desc, "source_pk");
 	v->config = get_jsonb(tup, desc, "config");

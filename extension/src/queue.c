@@ -113,7 +113,7 @@ vectorizer_queue_failed(PG_FUNCTION_ARGS)
 
 /*
  * ai.vectorizer_retry_failed(id int) returns bigint
- * Moves every failed row back into the queue with its attempts reset.
+ * Moves every failed key back into the queue with its attempts reset.
  */
 Datum
 vectorizer_retry_failed(PG_FUNCTION_ARGS)
@@ -129,12 +129,14 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 	vectorizer_check_owner(v);
 	keys = pk_list(vectorizer_pk_names(v), "");
 	role_switch_begin(&rs, ai_extension_owner());
-	spi_exec(psprintf("WITH m AS (DELETE FROM %s RETURNING %s) "
-					  "INSERT INTO %s AS q (%s) SELECT %s FROM m "
-					  "ON CONFLICT (%s) DO UPDATE SET version = q.version + 1, "
-					  "attempts = 0, retry_after = NULL",
+	/* back into the queue, with the attempts of the lease rows forgotten */
+	spi_exec(psprintf("WITH m AS (DELETE FROM %s RETURNING %s), "
+					  "l AS (DELETE FROM %s x USING m WHERE %s) "
+					  "INSERT INTO %s (%s) SELECT %s FROM m",
 					  qualified(v->queue_schema, v->queue_failed_table), keys,
-					  qualified(v->queue_schema, v->queue_table), keys, keys, keys),
+					  qualified(v->queue_schema, v->queue_lease_table),
+					  pk_join(vectorizer_pk_names(v), "x", "m"),
+					  qualified(v->queue_schema, v->queue_table), keys, keys),
 			 SPI_OK_INSERT);
 	moved = SPI_processed;
 	role_switch_end(&rs);

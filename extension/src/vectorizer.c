@@ -37,6 +37,8 @@
 #include "utils/syscache.h"
 #include "vectorizer.h"
 
+#include "pgai_text.h"
+
 PG_FUNCTION_INFO_V1(create_vectorizer);
 PG_FUNCTION_INFO_V1(drop_vectorizer);
 
@@ -185,46 +187,35 @@ check_chunk_column(Relation rel, const char *column)
 }
 
 /*
- * The names a formatting template uses, `chunk` included, for checking and
- * for change capture. An invalid template is reported here.
+ * The names a formatting template uses, `chunk` included, in order of first
+ * appearance, for checking and for change capture. The template is parsed
+ * by core/'s parser, the one the worker formats with, so both agree on what
+ * a placeholder is (Python's string.Template rules). An invalid template is
+ * reported here.
  */
 List *
-template_names(const char *tmpl)
+template_names(const char *src)
 {
-	List	   *names = NIL;
-	const char *p = tmpl;
+	tmpl	   *t = NULL;
+	pgai_error err;
+	List	   *volatile names = NIL;
 
-	while ((p = strchr(p, '$')) != NULL)
+	if (tmpl_parse(src, strlen(src), &t, &err) != PGAI_OK)
+		ereport(ERROR,
+				(errcode(err.code == PGAI_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
+						 ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid formatting template \"%s\": %s", src, err.message),
+				 errhint("Write $name or ${name} with an ASCII name of letters, digits and underscores, and $$ for a dollar sign.")));
+	PG_TRY();
 	{
-		const char *start;
-		bool		braced = false;
-
-		p++;
-		if (*p == '$')
-		{
-			p++;
-			continue;
-		}
-		if (*p == '{')
-		{
-			braced = true;
-			p++;
-		}
-		start = p;
-		if (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
-			while (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				   (*p >= '0' && *p <= '9'))
-				p++;
-		if (p == start || (braced && *p != '}'))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid placeholder in formatting template \"%s\" at offset %d",
-							tmpl, (int) (start - tmpl) - (braced ? 2 : 1)),
-					 errhint("Write $name or ${name} with a name of letters, digits and underscores, and $$ for a dollar sign.")));
-		names = list_append_unique(names, makeString(pnstrdup(start, p - start)));
-		if (braced)
-			p++;
+		for (size_t i = 0; i < tmpl_name_count(t); i++)
+			names = lappend(names, makeString(pstrdup(tmpl_name(t, i))));
 	}
+	PG_FINALLY();
+	{
+		tmpl_free(t);
+	}
+	PG_END_TRY();
 	return names;
 }
 
@@ -500,10 +491,12 @@ create_vectorizer(PG_FUNCTION_ARGS)
 			   *view_name,
 			   *queue_schema,
 			   *queue_table,
+			   *lease_table,
 			   *failed_table;
 	char	   *store,
 			   *view,
 			   *queue,
+			   *lease,
 			   *failed,
 			   *vector_type;
 	int64		dims;
@@ -599,15 +592,18 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	}
 	queue_schema = name_arg(fcinfo, 11, "ai");
 	queue_table = name_arg(fcinfo, 12, psprintf("_vectorizer_q_%d", id));
-	failed_table = psprintf("%s_failed", queue_table);
-	if (PG_ARGISNULL(12))
-		failed_table = psprintf("_vectorizer_q_failed_%d", id);
+	lease_table = PG_ARGISNULL(12) ? psprintf("_vectorizer_q_lease_%d", id) :
+		psprintf("%s_lease", queue_table);
+	failed_table = PG_ARGISNULL(12) ? psprintf("_vectorizer_q_failed_%d", id) :
+		psprintf("%s_failed", queue_table);
 	check_name_free(queue_schema, queue_table, "queue table");
+	check_name_free(queue_schema, lease_table, "lease table");
 	check_name_free(queue_schema, failed_table, "failed queue table");
 
 	store = qualified(target_schema, target_table);
 	view = qualified(view_schema, view_name);
 	queue = qualified(queue_schema, queue_table);
+	lease = qualified(queue_schema, lease_table);
 	failed = qualified(queue_schema, failed_table);
 	vector_type = psprintf("%s.vector(%lld)",
 						   q(vector_schema()),
@@ -654,16 +650,35 @@ create_vectorizer(PG_FUNCTION_ARGS)
 
 	/* 5. as the extension's owner: queues, catalog row, existing rows */
 	role_switch_begin(&rs, owner);
+	/*
+	 * The queue is append-only: writers pay for one plain insert a key, the
+	 * cheapest enqueue there is (a unique queue with ON CONFLICT measured a
+	 * microsecond a row more). Workers collapse duplicate keys when they
+	 * claim, and take a key's rows off the queue only after checking, under
+	 * a lock on the source row, that its content is what they embedded.
+	 */
 	spi_exec(psprintf("CREATE TABLE %s (%s"
-					  "queued_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
-					  "version bigint NOT NULL DEFAULT 1, "
+					  "queued_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
+					  queue, pk_column_defs(pkcols)),
+			 SPI_OK_UTILITY);
+	spi_exec(psprintf("CREATE INDEX ON %s (%s)", queue, keys), SPI_OK_UTILITY);
+
+	/*
+	 * One row per key a worker holds or has failed on: the lease lets a claim
+	 * be a short transaction (an expired lease frees the key for another
+	 * worker), and the attempts and retry_after give failures a backoff.
+	 */
+	spi_exec(psprintf("CREATE TABLE %s (%s"
+					  "lease_token uuid, "
+					  "lease_until timestamptz, "
 					  "attempts int NOT NULL DEFAULT 0, "
 					  "retry_after timestamptz, "
-					  "lease_until timestamptz, "
-					  "lease_token uuid, "
+					  "last_error text, "
 					  "PRIMARY KEY (%s))",
-					  queue, pk_column_defs(pkcols), keys),
+					  lease, pk_column_defs(pkcols), keys),
 			 SPI_OK_UTILITY);
+
+	/* Keys that failed too often wait here for an operator's retry. */
 	spi_exec(psprintf("CREATE TABLE %s (%s"
 					  "attempts int NOT NULL DEFAULT 0, "
 					  "failed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
@@ -676,15 +691,15 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	if (roles != NIL)
 	{
 		who = role_list(roles);
-		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s, %s TO %s",
-						  queue, failed, who), SPI_OK_UTILITY);
+		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s, %s, %s TO %s",
+						  queue, lease, failed, who), SPI_OK_UTILITY);
 		spi_exec(psprintf("GRANT SELECT, INSERT ON ai.vectorizer_errors TO %s", who),
 				 SPI_OK_UTILITY);
 	}
 	{
-		Oid			types[13] = {INT4OID, NAMEOID, NAMEOID, JSONBOID, NAMEOID, NAMEOID,
-		NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, JSONBOID};
-		Datum		values[13];
+		Oid			types[14] = {INT4OID, NAMEOID, NAMEOID, JSONBOID, NAMEOID, NAMEOID,
+		NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, JSONBOID};
+		Datum		values[14];
 
 		values[0] = Int32GetDatum(id);
 		values[1] = DirectFunctionCall1(namein, CStringGetDatum(src_schema));
@@ -697,15 +712,16 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		values[8] = DirectFunctionCall1(namein, CStringGetDatum(psprintf("_vectorizer_src_trg_%d", id)));
 		values[9] = DirectFunctionCall1(namein, CStringGetDatum(queue_schema));
 		values[10] = DirectFunctionCall1(namein, CStringGetDatum(queue_table));
-		values[11] = DirectFunctionCall1(namein, CStringGetDatum(failed_table));
-		values[12] = DirectFunctionCall1(jsonb_in,
+		values[11] = DirectFunctionCall1(namein, CStringGetDatum(lease_table));
+		values[12] = DirectFunctionCall1(namein, CStringGetDatum(failed_table));
+		values[13] = DirectFunctionCall1(jsonb_in,
 										 CStringGetDatum(config_json(embedding, chunking, formatting,
 																	 indexing, scheduling, processing)));
 		spi_exec_params("INSERT INTO ai.vectorizer (id, source_schema, source_table, source_pk, "
 						"target_schema, target_table, view_schema, view_name, trigger_name, "
-						"queue_schema, queue_table, queue_failed_table, config) "
-						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-						13, types, values, NULL, SPI_OK_INSERT);
+						"queue_schema, queue_table, queue_lease_table, queue_failed_table, config) "
+						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+						14, types, values, NULL, SPI_OK_INSERT);
 	}
 	if (enqueue_existing)
 	{
@@ -787,8 +803,9 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 void
 vectorizer_drop_queues(const Vectorizer *v)
 {
-	spi_exec(psprintf("DROP TABLE IF EXISTS %s, %s",
+	spi_exec(psprintf("DROP TABLE IF EXISTS %s, %s, %s",
 					  qualified(v->queue_schema, v->queue_table),
+					  qualified(v->queue_schema, v->queue_lease_table),
 					  qualified(v->queue_schema, v->queue_failed_table)),
 			 SPI_OK_UTILITY);
 }

@@ -14,7 +14,7 @@ SELECT ai.create_vectorizer('blog_posts',
 -- the catalog row, with every config completed and the defaults resolved
 SELECT source_schema, source_table, source_pk, target_schema, target_table,
        view_schema, view_name, trigger_name, queue_schema, queue_table,
-       queue_failed_table, disabled
+       queue_lease_table, queue_failed_table, disabled
 FROM ai.vectorizer WHERE id = :id;
 SELECT jsonb_pretty(config) FROM ai.vectorizer WHERE id = :id;
 
@@ -29,7 +29,11 @@ WHERE conrelid = 'blog_posts_embedding_store'::regclass ORDER BY conname;
 SELECT attname FROM pg_attribute WHERE attrelid = 'blog_posts_embedding'::regclass ORDER BY attnum;
 
 -- the queue holds the existing rows; the triggers are statement-level
-SELECT id, version, attempts, lease_until IS NULL AS free FROM ai._vectorizer_q_1 ORDER BY id;
+SELECT id FROM ai._vectorizer_q_1 ORDER BY id;
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'ai._vectorizer_q_lease_1'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'ai._vectorizer_q_failed_1'::regclass AND attnum > 0 ORDER BY attnum;
 SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger
 WHERE tgrelid = 'blog_posts'::regclass AND NOT tgisinternal ORDER BY tgname;
 
@@ -42,7 +46,7 @@ SELECT ai.create_vectorizer('blog_posts',
     processing => ai.processing_default(10, 2),
     target_table => 'titles_store', view_name => 'titles',
     queue_table => 'titles_q', enqueue_existing => false) AS id2 \gset
-SELECT queue_table, queue_failed_table, config->'indexing' AS indexing,
+SELECT queue_table, queue_lease_table, queue_failed_table, config->'indexing' AS indexing,
        config->'scheduling' AS scheduling, config->'processing' AS processing
 FROM ai.vectorizer WHERE id = :id2;
 SELECT count(*) FROM ai.titles_q;

@@ -11,7 +11,8 @@ SELECT ai.create_vectorizer('notes', embedding => ai.embedding_openai('m', 3),
     chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none()) AS id \gset
 SELECT ai.drop_vectorizer(:id);
 SELECT count(*) FROM ai.vectorizer WHERE id = :id;
-SELECT to_regclass('ai._vectorizer_q_' || :id) AS queue, to_regclass('ai._vectorizer_q_failed_' || :id) AS failed;
+SELECT to_regclass('ai._vectorizer_q_' || :id) AS queue, to_regclass('ai._vectorizer_q_lease_' || :id) AS lease,
+       to_regclass('ai._vectorizer_q_failed_' || :id) AS failed;
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'notes'::regclass AND NOT tgisinternal;
 SELECT to_regclass('notes_embedding_store') AS store, to_regclass('notes_embedding') AS view;
 INSERT INTO notes VALUES (2, 'b');
