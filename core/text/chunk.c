@@ -659,14 +659,32 @@ emit_join(splitter *S, const split *d, size_t h, size_t t, const sepinfo *sep,
 	dst = out_reserve(S, total);
 	if (dst == NULL)
 		return nomem(S);
-	for (size_t e = se; e <= ee; e++)
+	/* copy, one memcpy per run of elements adjacent in memory */
 	{
-		const char *p = e % 2 ? sep->s : d[h + e / 2].p;
-		size_t		from = e == se ? so : 0;
-		size_t		to = e == ee ? eo : (e % 2 ? sep->len : d[h + e / 2].len);
+		const char *run = NULL;
+		size_t		runlen = 0;
 
-		memcpy(dst, p + from, to - from);
-		dst += to - from;
+		for (size_t e = se; e <= ee; e++)
+		{
+			const char *p = e % 2 ? sep->s : d[h + e / 2].p;
+			size_t		from = e == se ? so : 0;
+			size_t		to = e == ee ? eo : (e % 2 ? sep->len : d[h + e / 2].len);
+
+			if (to == from)
+				continue;
+			if (run != NULL && run + runlen == p + from)
+			{
+				runlen += to - from;
+				continue;
+			}
+			if (runlen > 0)
+				memcpy(dst, run, runlen);
+			dst += runlen;
+			run = p + from;
+			runlen = to - from;
+		}
+		if (runlen > 0)
+			memcpy(dst, run, runlen);
 	}
 	return PGAI_OK;
 }
