@@ -629,12 +629,13 @@ typedef struct job
 	atomic_int	failed;
 	float	   *out;
 	size_t		maxlen;
+	size_t		batch_tokens;	/* tokens in the largest batch */
 } job;
 
 static int
-scratch_alloc(scratch *s, const pgai_model *m, size_t T)
+scratch_alloc(scratch *s, const pgai_model *m, size_t M, size_t T)
 {
-	size_t		MH = (size_t) BATCH_TOKENS * m->hidden;
+	size_t		MH = M * (size_t) m->hidden;
 
 	memset(s, 0, sizeof(*s));
 	s->x = malloc(MH * sizeof(float));
@@ -643,7 +644,7 @@ scratch_alloc(scratch *s, const pgai_model *m, size_t T)
 	s->v = malloc(MH * sizeof(float));
 	s->ctx = malloc(MH * sizeof(float));
 	s->tmp = malloc(MH * sizeof(float));
-	s->ffn = malloc((size_t) BATCH_TOKENS * m->inter * sizeof(float));
+	s->ffn = malloc(M * (size_t) m->inter * sizeof(float));
 	s->scores = malloc(T * T * sizeof(float));
 	return s->x && s->q && s->k && s->v && s->ctx && s->tmp && s->ffn && s->scores;
 }
@@ -670,7 +671,7 @@ worker(void *arg)
 	size_t		lens[BATCH_TOKENS];
 	float	   *outs[BATCH_TOKENS];
 
-	if (!scratch_alloc(&s, j->m, j->maxlen))
+	if (!scratch_alloc(&s, j->m, j->batch_tokens, j->maxlen))
 	{
 		scratch_free(&s);
 		atomic_store(&j->failed, 1);
@@ -785,7 +786,9 @@ pgai_model_embed(const pgai_model *model, const char *const *texts,
 
 		for (size_t i = 0; i < n; i++)
 			total += j.lens[i];
-		size_t		budget = total / (size_t) model->threads + 1;
+		/* about four batches per thread so the last ones even out the
+		 * load, but no smaller than one full-length text */
+		size_t		budget = total / ((size_t) model->threads * 4) + 1;
 
 		if (budget > BATCH_TOKENS)
 			budget = BATCH_TOKENS;
@@ -807,6 +810,17 @@ pgai_model_embed(const pgai_model *model, const char *const *texts,
 			acc += l;
 		}
 		j.batch_start[++j.nbatches] = n;
+		/* scratch only as large as the largest batch */
+		j.batch_tokens = 0;
+		for (size_t b = 0; b < j.nbatches; b++)
+		{
+			size_t		sum = 0;
+
+			for (size_t i = j.batch_start[b]; i < j.batch_start[b + 1]; i++)
+				sum += j.lens[j.order[i]];
+			if (sum > j.batch_tokens)
+				j.batch_tokens = sum;
+		}
 	}
 	atomic_init(&j.next, 0);
 	atomic_init(&j.failed, 0);

@@ -3,14 +3,15 @@
  * test and the benchmark).
  *
  * usage: embed_cli [--dir DIR] [--threads N] [--tokens] [--plain]
- *                  [--out FILE] [--repeat K]
+ *                  [--out FILE] [--repeat K] [--batch B]
  *
  * Input: one text per line, hex-encoded UTF-8 (so any byte, newline or NUL
  * survives), or raw lines with --plain. Output: with --tokens the token ids
  * of each text, space-separated, one line per text; otherwise the
  * embeddings as little-endian float32 [n x dim] to --out (default stdout).
  * Timing of the embedding call alone goes to stderr as
- * "embed_seconds <s> texts <n> tokens <t>".
+ * "embed_seconds <s> texts <n> tokens <t>". --batch B embeds B texts per
+ * pgai_model_embed call (default: all in one call).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@ main(int argc, char **argv)
 	int			threads = 0,
 				tokens = 0,
 				plain = 0,
-				repeat = 1;
+				repeat = 1,
+				batch = 0;
 	char		err[PGAI_MODEL_ERRLEN];
 	pgai_model *m;
 	char	  **texts = NULL;
@@ -60,13 +62,15 @@ main(int argc, char **argv)
 			outpath = argv[++i];
 		else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
 			repeat = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+			batch = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--tokens") == 0)
 			tokens = 1;
 		else if (strcmp(argv[i], "--plain") == 0)
 			plain = 1;
 		else
 		{
-			fprintf(stderr, "usage: embed_cli [--dir DIR] [--threads N] [--tokens] [--plain] [--out FILE] [--repeat K]\n");
+			fprintf(stderr, "usage: embed_cli [--dir DIR] [--threads N] [--tokens] [--plain] [--out FILE] [--repeat K] [--batch B]\n");
 			return 2;
 		}
 	}
@@ -166,12 +170,21 @@ main(int argc, char **argv)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (int r = 0; r < (repeat > 0 ? repeat : 1); r++)
-			if (pgai_model_embed(m, (const char *const *) texts, lens, n, out,
-								 err, sizeof(err)) != PGAI_MODEL_OK)
+		{
+			size_t		step = batch > 0 ? (size_t) batch : (n ? n : 1);
+
+			for (size_t s = 0; s < n; s += step)
 			{
-				fprintf(stderr, "embed_cli: %s\n", err);
-				return 1;
+				size_t		k = n - s < step ? n - s : step;
+
+				if (pgai_model_embed(m, (const char *const *) texts + s, lens + s, k,
+									 out + s * (size_t) dim, err, sizeof(err)) != PGAI_MODEL_OK)
+				{
+					fprintf(stderr, "embed_cli: %s\n", err);
+					return 1;
+				}
 			}
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		{
 			size_t		total = 0;
