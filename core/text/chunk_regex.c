@@ -7,7 +7,10 @@
  *
  *   \Z           end of string only        -> \z
  *   \v           vertical tab only         -> \x{0b}  (PCRE2: any vertical space)
- *   \s, \S       also U+001C..U+001F, U+0085 (Python's str.isspace set)
+ *   \s, \S       Python's str.isspace set: adds U+001C..U+001F and
+ *                U+0085, drops U+180E (outside classes; in a class only
+ *                the additions are made)
+ *   (?i) etc.    global flags after the start are an error, as in 3.11
  *   \uXXXX, \UXXXXXXXX, \xhh               -> \x{...}
  *   x{,n}, x{,}  lower bound 0             -> x{0,n}, x{0,}
  *   '[' inside a class is literal          -> \[  (no POSIX [:alpha:])
@@ -120,11 +123,13 @@ text_regex_translate(const char *pat, size_t len, char **out, size_t *out_len,
 						ok = put(&b, pat + i, 2);
 						break;
 					case 's':
+						/* PCRE2 also counts U+180E as \s, Python does not */
 						ok = puts_(&b, in_class ? "\\s" PY_SPACE_EXTRA
-								   : "[\\s" PY_SPACE_EXTRA "]");
+								   : "(?:(?!\\x{180e})[\\s" PY_SPACE_EXTRA "])");
 						break;
 					case 'S':
-						ok = puts_(&b, in_class ? "\\S" : "[^\\s" PY_SPACE_EXTRA "]");
+						ok = puts_(&b, in_class ? "\\S"
+								   : "(?:\\x{180e}|[^\\s" PY_SPACE_EXTRA "])");
 						break;
 					case 'b':
 					case 'd':
@@ -228,6 +233,21 @@ text_regex_translate(const char *pat, size_t len, char **out, size_t *out_len,
 				i++;
 			}
 			continue;
+		}
+		if (c == '(' && i > 0 && i + 2 < len && pat[i + 1] == '?')
+		{
+			/* Python 3.11: global flags such as (?i) only at the very start */
+			size_t		k = i + 2;
+
+			while (k < len && strchr("aiLmsux", pat[k]) != NULL && pat[k] != '\0')
+				k++;
+			if (k > i + 2 && k < len && pat[k] == ')')
+			{
+				free(b.p);
+				return pgai_error_set(err, PGAI_EREGEX,
+									  "invalid separator regex: global flags not at the start of the expression at position %zu",
+									  i);
+			}
 		}
 		if (c == '{' && i + 1 < len && pat[i + 1] == ',')
 		{

@@ -96,6 +96,8 @@ EDGE_DOCS = {
     "mixed-newlines": "a\n\n\n\nb\n\n\nc\nd\n\n\n\n\n\ne",
     "nul-bytes": "a\0b c\0d\n\ne\0f",
     "tabs": "col1\tcol2\tcol3\n" * 30,
+    # Python's \s differs from PCRE2's on U+180E, U+001C..U+001F, U+0085
+    "regex-space-classes": "a\u180eb\x1cc\x85d\u3000e f\u2028g\xa0h 12 \u0663\u0664 x_y",
 }
 
 EDGE_CONFIGS = {
@@ -106,6 +108,11 @@ EDGE_CONFIGS = {
     "recursive-10-3-regex-groups": Config("recursive", 10, 3, (r"(\n)+", r"(\.)|(!)", " "),
                                           regex=True),
     "recursive-8-2-regex-empty-match": Config("recursive", 8, 2, (r"x*", r"\b", ""), regex=True),
+    "character-3-0-regex-space": Config("character", 3, 0, (r"\s+",), regex=True),
+    "character-3-0-regex-nonspace": Config("character", 3, 0, (r"\S",), regex=True),
+    "recursive-4-1-regex-classes": Config("recursive", 4, 1, (r"\d+", r"\W", r"\w", ""),
+                                          regex=True),
+    "character-5-0-regex-flags-at-start": Config("character", 5, 0, (r"(?i)E",), regex=True),
 }
 
 
@@ -236,6 +243,8 @@ def test_edge_cases(config_id: str):
     Config("character", 10, 0, ("(unclosed",), regex=True),
     Config("recursive", 10, 0, ("[a-", " "), regex=True),
     Config("character", 10, 0, (r"(\s)",), regex=True, keep="start"),  # IndexError in LangChain
+    Config("recursive", 10, 0, (r"(?i)x", " "), regex=True),  # "((?i)x)": flags not at start
+    Config("character", 10, 0, (r"\K",), regex=True),  # bad escape in Python
 ], ids=lambda c: f"{c.kind}-{c.size}-{c.overlap}-{'|'.join(c.separators)}")
 def test_rejected_like_langchain(cfg: Config):
     doc = "some text with spaces   and more"
