@@ -11,10 +11,11 @@
  *
  * Where Python is slow and we are not:
  *  - _merge_splits pops the window with list slicing and joins/strips the
- *    whole window on every flush.  Here the window is an index range over
- *    the splits array; every split carries its code-point length and the
- *    byte lengths of its leading/trailing whitespace, so the stripped join
- *    is located in O(1) amortised and only its bytes are copied.
+ *    whole window on every flush.  Here splits are streamed (never stored
+ *    for the whole text, except for regex separators) into a window that
+ *    is compacted in place; every split carries its code-point length and
+ *    the byte lengths of its leading/trailing whitespace, so the stripped
+ *    join is located in O(1) amortised and only its bytes are copied.
  *  - lengths are counted once per split, never per join.
  * The cost is O(len(text) * depth + output size), depth <= #separators.
  */
