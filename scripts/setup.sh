@@ -67,7 +67,7 @@ fi
 #    The pgai package itself is installed in editable mode, so the venv
 #    always imports the checkout's code.
 py_stamp="$top/.venv/.requirements"
-py_want=$(cat "$top/python/requirements-dev.txt" "$top/python/pyproject.toml" 2>/dev/null)
+py_want=$(cat "$top/python/requirements-dev.txt" "$top/python/pyproject.toml" 2>/dev/null || true)
 if [ ! -x "$top/.venv/bin/python" ] || [ "$py_want" != "$(cat "$py_stamp" 2>/dev/null)" ]; then
   echo "setup: preparing .venv"
   python3 -m venv "$top/.venv"
