@@ -665,12 +665,14 @@ create_vectorizer(PG_FUNCTION_ARGS)
 
 	/*
 	 * One row per key a worker holds or has failed on: the lease lets a claim
-	 * be a short transaction (an expired lease frees the key for another
-	 * worker), and the attempts and retry_after give failures a backoff.
+	 * be a short transaction (an expired lease, or one whose holder's
+	 * backend is gone, frees the key for another worker), and the attempts
+	 * and retry_after give failures a backoff.
 	 */
 	spi_exec(psprintf("CREATE TABLE %s (%s"
 					  "lease_token uuid, "
 					  "lease_until timestamptz, "
+					  "lease_pid int, "
 					  "attempts int NOT NULL DEFAULT 0, "
 					  "retry_after timestamptz, "
 					  "last_error text, "
