@@ -1,0 +1,131 @@
+/*
+ * db.c: small helpers over libpq.
+ *
+ * Every statement with values uses PQexecParams with text parameters;
+ * identifiers are quoted with PQescapeIdentifier. Results belong to the
+ * caller (PQclear); strings returned here are malloc'd and the caller's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker.h"
+
+/* The server's error, one line, without the trailing newline. */
+static void
+set_db_error(pgai_error *err, PGconn *conn, PGresult *res)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	size_t		len = strlen(msg);
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	pgai_error_set(err, PGAI_EIO, "%.*s", (int) len, msg);
+}
+
+/*
+ * Runs `sql` with text parameters; returns the result when its status is
+ * `expect`, else NULL with `err` set (the result is cleared).
+ */
+PGresult *
+db_exec(PGconn *conn, const char *sql, int nparams, const char *const *values,
+		ExecStatusType expect, pgai_error *err)
+{
+	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, 0);
+
+	if (res == NULL || PQresultStatus(res) != expect)
+	{
+		set_db_error(err, conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* A statement without parameters or rows (BEGIN, COMMIT, LISTEN...). */
+bool
+db_command(PGconn *conn, const char *sql, pgai_error *err)
+{
+	PGresult   *res = db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, err);
+
+	PQclear(res);
+	return res != NULL;
+}
+
+/* A quoted identifier, malloc'd. */
+char *
+db_ident(PGconn *conn, const char *name)
+{
+	char	   *q = PQescapeIdentifier(conn, name, strlen(name));
+	char	   *copy;
+
+	if (q == NULL)
+	{
+		fprintf(stderr, "pgai: cannot quote identifier: %s", PQerrorMessage(conn));
+		exit(3);
+	}
+	copy = xstrdup(q);
+	PQfreemem(q);
+	return copy;
+}
+
+/* A text[] literal {"a","b"} of the values (NULL elements as NULL). */
+char *
+db_array_literal(const char *const *values, size_t n)
+{
+	size_t		cap = 16,
+				len = 0;
+	char	   *buf = xcalloc(cap, 1);
+
+#define PUT(c) do { if (len + 2 > cap) { cap *= 2; buf = xrealloc(buf, cap); } buf[len++] = (c); } while (0)
+	PUT('{');
+	for (size_t i = 0; i < n; i++)
+	{
+		if (i > 0)
+			PUT(',');
+		if (values[i] == NULL)
+		{
+			PUT('N');
+			PUT('U');
+			PUT('L');
+			PUT('L');
+			continue;
+		}
+		PUT('"');
+		for (const char *p = values[i]; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				PUT('\\');
+			PUT(*p);
+		}
+		PUT('"');
+	}
+	PUT('}');
+#undef PUT
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Records an error row for a vectorizer, in its own statement (autocommit).
+ * Failing to record is itself only logged: the queue keeps the work.
+ */
+void
+db_record_error(PGconn *conn, int vectorizer_id, const char *message,
+				const char *details_json)
+{
+	char		id[16];
+	const char *params[3];
+	pgai_error err;
+	PGresult   *res;
+
+	snprintf(id, sizeof(id), "%d", vectorizer_id);
+	params[0] = id;
+	params[1] = message;
+	params[2] = details_json ? details_json : "{}";
+	res = db_exec(conn, "INSERT INTO ai.vectorizer_errors (id, message, details) "
+				  "VALUES ($1, $2, $3::jsonb)", 3, params, PGRES_COMMAND_OK, &err);
+	if (res == NULL)
+		log_line("vectorizer %d: could not record an error: %s", vectorizer_id, err.message);
+	PQclear(res);
+}

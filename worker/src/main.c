@@ -1,0 +1,436 @@
+/*
+ * main.c: the `pgai` command.
+ *
+ *   pgai vectorizer worker [--db-url URL] [--once] [-i ID]... [--poll-interval 5s]
+ *                          [-c N] [--batch-size N] [--max-attempts N]
+ *                          [--retry-backoff 10s] [--lease 5m]
+ *
+ * Each of the N threads owns a connection and loops over the vectorizers:
+ * claim a batch, embed it, write it. When nothing is claimable it waits for
+ * a notification from the capture triggers (LISTEN ai_vectorizer_work) or
+ * the poll interval. SIGINT/SIGTERM let the current batch finish. --once
+ * exits when nothing is left to claim: 0 when no batch or row failed, 1
+ * otherwise. Exit 2 means bad usage, 3 a fatal error (no database).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+volatile sig_atomic_t worker_stop = 0;
+
+static void
+on_signal(int sig)
+{
+	(void) sig;
+	worker_stop = 1;
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* "5s", "250ms", "2m", "1h", or plain seconds; -1 when malformed. */
+static double
+parse_duration(const char *s)
+{
+	char	   *end;
+	double		v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v;
+	if (strcmp(end, "ms") == 0)
+		return v / 1000;
+	if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		return v * 60;
+	if (strcmp(end, "h") == 0)
+		return v * 3600;
+	return -1;
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: pgai vectorizer worker [options]\n"
+		  "\n"
+		  "Embeds the rows queued by the database's vectorizers and keeps their\n"
+		  "embedding stores in sync. Any number of workers may share a database.\n"
+		  "\n"
+		  "  -d, --db-url URL        libpq connection string or URI (default: PG* variables)\n"
+		  "      --once              process everything pending, then exit\n"
+		  "  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
+		  "      --poll-interval T   how often to look for work when idle (default 5s)\n"
+		  "  -c, --concurrency N     worker threads, one connection each (default 1)\n"
+		  "      --batch-size N      rows per claim (default: the vectorizer's, else 100)\n"
+		  "      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
+		  "      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
+		  "      --lease T           how long a claim holds its rows (default 5m)\n"
+		  "  -h, --help              show this help\n"
+		  "\n"
+		  "Environment: OPENAI_API_KEY (or the variable a vectorizer's api_key_name names),\n"
+		  "OPENAI_BASE_URL, OLLAMA_HOST, VOYAGE_API_KEY, PGAI_MODEL_DIR.\n"
+		  "Exit status: 0 done, 1 some rows failed, 2 bad usage, 3 cannot run.\n", f);
+}
+
+typedef struct thread_ctx
+{
+	const worker_options *opt;
+	worker_stats *stats;
+	int			index;
+	int			fatal;			/* set when the thread could not run */
+} thread_ctx;
+
+/* Last time each vectorizer with a schedule ran, per thread. */
+typedef struct schedule_mark
+{
+	int			id;
+	double		last;
+} schedule_mark;
+
+static bool
+schedule_due(schedule_mark **marks, int *n, const vectorizer *v, bool once, double now)
+{
+	if (v->schedule_interval <= 0 || once)
+		return true;
+	for (int i = 0; i < *n; i++)
+		if ((*marks)[i].id == v->id)
+			return now - (*marks)[i].last >= v->schedule_interval;
+	return true;
+}
+
+static void
+schedule_ran(schedule_mark **marks, int *n, const vectorizer *v, double now)
+{
+	for (int i = 0; i < *n; i++)
+		if ((*marks)[i].id == v->id)
+		{
+			(*marks)[i].last = now;
+			return;
+		}
+	*marks = xrealloc(*marks, (size_t) (*n + 1) * sizeof(schedule_mark));
+	(*marks)[*n].id = v->id;
+	(*marks)[*n].last = now;
+	(*n)++;
+}
+
+/* Waits for a work notification, the poll interval, or a stop signal. */
+static void
+wait_for_work(PGconn *conn, double seconds)
+{
+	double		until = now_seconds() + seconds;
+	PGnotify   *note;
+
+	while (!worker_stop)
+	{
+		struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+		double		left = until - now_seconds();
+		int			ms;
+
+		if (left <= 0)
+			return;
+		/* wake at least every 200 ms to notice a stop signal */
+		ms = left > 0.2 ? 200 : (int) (left * 1000) + 1;
+		if (poll(&pfd, 1, ms) > 0)
+		{
+			bool		got = false;
+
+			if (!PQconsumeInput(conn))
+				return;
+			while ((note = PQnotifies(conn)) != NULL)
+			{
+				got = true;
+				PQfreemem(note);
+			}
+			if (got)
+				return;
+		}
+	}
+}
+
+static void *
+worker_thread(void *arg)
+{
+	thread_ctx *ctx = arg;
+	const worker_options *opt = ctx->opt;
+	PGconn	   *conn = PQconnectdb(opt->db_url ? opt->db_url : "");
+	embedder   *emb = NULL;
+	schedule_mark *marks = NULL;
+	int			n_marks = 0;
+	pgai_error	err;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		log_line("cannot connect: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		ctx->fatal = 1;
+		return NULL;
+	}
+	if (!db_command(conn, "SET application_name = 'pgai vectorizer worker'", &err) ||
+		(!opt->once && !db_command(conn, "LISTEN ai_vectorizer_work", &err)))
+	{
+		log_line("cannot prepare the connection: %s", err.message);
+		ctx->fatal = 1;
+		PQfinish(conn);
+		return NULL;
+	}
+
+	while (!worker_stop)
+	{
+		vectorizer *vs = NULL;
+		int			n = 0;
+		long		claimed = 0;
+		double		now = now_seconds();
+
+		if (vectorizers_load(conn, opt, &vs, &n, &err) != 0)
+		{
+			log_line("cannot read the vectorizers: %s", err.message);
+			if (PQstatus(conn) != CONNECTION_OK)
+				PQreset(conn);
+			if (opt->once)
+			{
+				ctx->fatal = 1;
+				break;
+			}
+			wait_for_work(conn, opt->poll_interval);
+			continue;
+		}
+		/* one pass: a batch from each vectorizer in turn, until all are idle */
+		for (;;)
+		{
+			long		pass = 0;
+
+			for (int i = 0; i < n && !worker_stop; i++)
+			{
+				vectorizer *v = &vs[i];
+				long		got;
+
+				if (v->disabled || !schedule_due(&marks, &n_marks, v, opt->once, now))
+					continue;
+				got = batch_run(conn, v, &emb, opt, ctx->stats, &err);
+				if (got < 0)
+				{
+					log_line("vectorizer %d: batch failed: %s", v->id, err.message);
+					atomic_fetch_add(&ctx->stats->errors, 1);
+					if (PQstatus(conn) != CONNECTION_OK)
+						PQreset(conn);
+					continue;
+				}
+				pass += got;
+				if (got == 0)
+					indexer_maybe_create(conn, v);
+			}
+			claimed += pass;
+			if (pass == 0 || worker_stop)
+				break;
+		}
+		for (int i = 0; i < n; i++)
+			if (!vs[i].disabled && schedule_due(&marks, &n_marks, &vs[i], opt->once, now))
+				schedule_ran(&marks, &n_marks, &vs[i], now);
+		vectorizers_free(vs, n);
+		if (opt->once && claimed == 0)
+			break;
+		if (claimed == 0)
+			wait_for_work(conn, opt->poll_interval);
+	}
+	embedder_close(emb);
+	free(marks);
+	PQfinish(conn);
+	return NULL;
+}
+
+/* The live progress line, redrawn twice a second on a terminal. */
+static void
+progress_line(const worker_stats *stats, double started, bool final)
+{
+	double		elapsed = now_seconds() - started;
+	long		rows = atomic_load(&stats->rows);
+	long		chunks = atomic_load(&stats->chunks);
+	long		errors = atomic_load(&stats->errors);
+
+	fprintf(stderr, "\r\033[K%ld rows, %ld chunks embedded, %.0f chunks/s, %ld errors, %.0fs%s",
+			rows, chunks, elapsed > 0 ? (double) chunks / elapsed : 0.0, errors, elapsed,
+			final ? "\n" : "");
+	fflush(stderr);
+}
+
+static int
+run_worker(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db-url", required_argument, NULL, 'd'},
+		{"once", no_argument, NULL, 'o'},
+		{"vectorizer-id", required_argument, NULL, 'i'},
+		{"poll-interval", required_argument, NULL, 'p'},
+		{"concurrency", required_argument, NULL, 'c'},
+		{"batch-size", required_argument, NULL, 'b'},
+		{"max-attempts", required_argument, NULL, 'm'},
+		{"retry-backoff", required_argument, NULL, 'r'},
+		{"lease", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	worker_options opt = {0};
+	worker_stats stats;
+	int			ch;
+	pthread_t  *threads;
+	thread_ctx *ctxs;
+	double		started;
+	int			fatal = 0;
+	struct sigaction sa;
+
+	opt.poll_interval = 5;
+	opt.concurrency = 1;
+	opt.max_attempts = 6;
+	opt.retry_backoff = 10;
+	opt.lease_seconds = 300;
+	opt.progress = isatty(STDERR_FILENO);
+	atomic_init(&stats.rows, 0);
+	atomic_init(&stats.chunks, 0);
+	atomic_init(&stats.errors, 0);
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:i:c:h", longopts, NULL)) != -1)
+	{
+		char	   *end;
+
+		switch (ch)
+		{
+			case 'd':
+				opt.db_url = optarg;
+				break;
+			case 'o':
+				opt.once = true;
+				break;
+			case 'i':
+				opt.ids = xrealloc(opt.ids, (size_t) (opt.n_ids + 1) * sizeof(int));
+				opt.ids[opt.n_ids] = (int) strtol(optarg, &end, 10);
+				if (*end != '\0' || opt.ids[opt.n_ids] <= 0)
+				{
+					fprintf(stderr, "pgai: invalid vectorizer id \"%s\"\n", optarg);
+					return 2;
+				}
+				opt.n_ids++;
+				break;
+			case 'p':
+			case 'r':
+			case 'l':
+				{
+					double		d = parse_duration(optarg);
+
+					if (d < 0 || (ch != 'r' && d == 0))
+					{
+						fprintf(stderr, "pgai: invalid duration \"%s\" (use 500ms, 5s, 2m, 1h)\n", optarg);
+						return 2;
+					}
+					*(ch == 'p' ? &opt.poll_interval : ch == 'r' ? &opt.retry_backoff : &opt.lease_seconds) = d;
+					break;
+				}
+			case 'c':
+			case 'b':
+			case 'm':
+				{
+					long		n = strtol(optarg, &end, 10);
+
+					if (*end != '\0' || n <= 0 || n > 100000)
+					{
+						fprintf(stderr, "pgai: invalid number \"%s\"\n", optarg);
+						return 2;
+					}
+					*(ch == 'c' ? &opt.concurrency : ch == 'b' ? &opt.batch_size : &opt.max_attempts) = (int) n;
+					break;
+				}
+			case 'h':
+				usage(stdout);
+				return 0;
+			default:
+				usage(stderr);
+				return 2;
+		}
+	}
+	if (optind < argc)
+	{
+		fprintf(stderr, "pgai: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	threads = xcalloc((size_t) opt.concurrency, sizeof(pthread_t));
+	ctxs = xcalloc((size_t) opt.concurrency, sizeof(thread_ctx));
+	started = now_seconds();
+	for (int i = 0; i < opt.concurrency; i++)
+	{
+		ctxs[i].opt = &opt;
+		ctxs[i].stats = &stats;
+		ctxs[i].index = i;
+		if (pthread_create(&threads[i], NULL, worker_thread, &ctxs[i]) != 0)
+		{
+			fprintf(stderr, "pgai: cannot start a thread: %s\n", strerror(errno));
+			return 3;
+		}
+	}
+	if (opt.progress)
+	{
+		/* the main thread draws progress until every worker has finished */
+		for (;;)
+		{
+			int			alive = 0;
+
+			for (int i = 0; i < opt.concurrency; i++)
+				alive += pthread_tryjoin_np(threads[i], NULL) == EBUSY;
+			progress_line(&stats, started, false);
+			if (alive == 0)
+				break;
+			usleep(500 * 1000);
+		}
+		progress_line(&stats, started, true);
+	}
+	for (int i = 0; i < opt.concurrency; i++)
+	{
+		if (!opt.progress)
+			pthread_join(threads[i], NULL);
+		fatal |= ctxs[i].fatal;
+	}
+	free(threads);
+	free(ctxs);
+	free(opt.ids);
+	if (!opt.progress)
+		log_line("done: %ld rows, %ld chunks, %ld errors", atomic_load(&stats.rows),
+				 atomic_load(&stats.chunks), atomic_load(&stats.errors));
+	if (fatal)
+		return 3;
+	return atomic_load(&stats.errors) > 0 ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[1], "vectorizer") == 0 && strcmp(argv[2], "worker") == 0)
+		return run_worker(argc - 2, argv + 2);
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
+	{
+		fputs("usage: pgai vectorizer worker [options]   (pgai vectorizer worker --help)\n", stdout);
+		return 0;
+	}
+	fputs("usage: pgai vectorizer worker [options]   (pgai vectorizer worker --help)\n", stderr);
+	return 2;
+}
