@@ -12,9 +12,11 @@ setup:
 build: setup
 	$(MAKE) -s -C core
 	$(MAKE) -s -C extension
+	$(MAKE) -s -C worker
 
 install: build
 	$(MAKE) -s -C extension install >/dev/null
+	$(MAKE) -s -C worker install
 
 test: install
 	@bash scripts/test-all
@@ -25,4 +27,5 @@ demo: install
 clean:
 	$(MAKE) -s -C core clean
 	$(MAKE) -s -C extension clean
+	$(MAKE) -s -C worker clean
 	rm -rf build
