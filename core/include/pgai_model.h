@@ -21,11 +21,19 @@
  * at once; each call allocates its own scratch memory and frees it before
  * returning. pgai_model_close must not race with other calls on the handle.
  * pgai_model_embed itself uses up to `threads` worker threads (see
- * pgai_model_set_threads) and runs OpenBLAS single-threaded inside them.
+ * pgai_model_set_threads); they start with all signals blocked, touch no
+ * caller state but the input texts and `out`, and are joined before the call
+ * returns. The first embed sets OpenBLAS to one thread for the whole process
+ * (openblas_set_num_threads(1)): the parallelism is ours, per sub-batch.
+ *
+ * Memory: scratch comes from malloc (about 15 KB per token of the largest
+ * sub-batch, per thread; at most ~30 MB per thread) and is freed before
+ * every embed call returns, on success, error or cancellation alike.
  */
 #ifndef PGAI_MODEL_H
 #define PGAI_MODEL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,7 +60,8 @@ typedef enum pgai_model_status
 	PGAI_MODEL_ENOENT,			/* model directory or file missing */
 	PGAI_MODEL_ECORRUPT,		/* a model file is malformed or inconsistent */
 	PGAI_MODEL_EIO,				/* open/read/mmap failed for another reason */
-	PGAI_MODEL_EINTERNAL		/* thread creation failed or similar */
+	PGAI_MODEL_EINTERNAL,		/* an invariant did not hold */
+	PGAI_MODEL_ECANCELED		/* *cancel became non-zero */
 } pgai_model_status;
 
 typedef struct pgai_model pgai_model;
@@ -106,6 +115,20 @@ pgai_model_status pgai_model_embed(const pgai_model *model,
 								   const char *const *texts,
 								   const size_t *lens, size_t n, float *out,
 								   char *err, size_t errlen);
+
+/*
+ * pgai_model_embed that gives up early when *cancel becomes non-zero: it is
+ * read between sub-batches (each a fraction of a second), and the call then
+ * returns PGAI_MODEL_ECANCELED with `out` partly written and all scratch
+ * freed. A PostgreSQL backend passes &InterruptPending and runs
+ * CHECK_FOR_INTERRUPTS() after the call. cancel may be NULL.
+ */
+pgai_model_status pgai_model_embed_cancelable(const pgai_model *model,
+											  const char *const *texts,
+											  const size_t *lens, size_t n,
+											  float *out,
+											  const volatile sig_atomic_t *cancel,
+											  char *err, size_t errlen);
 
 /*
  * Tokenize one text as pgai_model_embed does, including [CLS], [SEP] and

@@ -23,6 +23,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ pgai_model_status_str(pgai_model_status status)
 			return "model file unreadable";
 		case PGAI_MODEL_EINTERNAL:
 			return "internal error";
+		case PGAI_MODEL_ECANCELED:
+			return "canceled";
 	}
 	return "unknown status";
 }
@@ -369,38 +372,6 @@ typedef struct scratch
 	float	   *scores;			/* [T x T] */
 } scratch;
 
-static void
-layer_norm(float *x, const float *res, size_t rows, int H, const float *w,
-		   const float *b, float eps)
-{
-	for (size_t r = 0; r < rows; r++)
-	{
-		float	   *row = x + r * (size_t) H;
-		const float *rr = res ? res + r * (size_t) H : NULL;
-		double		mean = 0,
-					var = 0;
-
-		if (rr)
-			for (int i = 0; i < H; i++)
-				row[i] += rr[i];
-		for (int i = 0; i < H; i++)
-			mean += row[i];
-		mean /= H;
-		for (int i = 0; i < H; i++)
-		{
-			double		d = row[i] - mean;
-
-			var += d * d;
-		}
-		var /= H;
-		float		inv = (float) (1.0 / sqrt(var + eps));
-		float		mu = (float) mean;
-
-		for (int i = 0; i < H; i++)
-			row[i] = (row[i] - mu) * inv * w[i] + b[i];
-	}
-}
-
 /* ---- element-wise kernels ----
  *
  * Written without libm calls or branches in the loops so the compiler
@@ -485,37 +456,99 @@ softmax(float *row, int n)
 }
 
 /*
- * GELU, erf form: 0.5 z (1 + erf(z / sqrt 2)). erf from Abramowitz & Stegun
- * 7.1.28, erf(a) = 1 - (1 + a1 a + ... + a6 a^6)^-16 for a >= 0, absolute
- * error below 3e-7, made odd by copying the sign.
+ * GELU, erf form, of (v + bias) row by row: 0.5 z (1 + erf(z / sqrt 2)).
+ * erf from Abramowitz & Stegun 7.1.28, erf(a) = 1 - (1 + a1 a + ... +
+ * a6 a^6)^-16 for a >= 0, absolute error below 3e-7, made odd by the sign.
  */
 VECTORIZE static void
-gelu(float *v, size_t n)
+gelu_bias(float *v, const float *bias, size_t rows, int n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t r = 0; r < rows; r++)
 	{
-		float		z = v[i];
-		float		a = __builtin_fabsf(z) * 0.70710678f;
-		float		p = 1.0f + a * (0.0705230784f + a * (0.0422820123f + a * (0.0092705272f +
-						a * (0.0001520143f + a * (0.0002765672f + a * 0.0000430638f)))));
-		float		p2 = p * p;
-		float		p4 = p2 * p2;
-		float		p8 = p4 * p4;
-		float		p16 = p8 * p8;
-		float		e = 1.0f - 1.0f / p16;
+		float	   *row = v + r * (size_t) n;
 
-		v[i] = 0.5f * z * (1.0f + (z < 0 ? -e : e));
+		for (int i = 0; i < n; i++)
+		{
+			float		z = row[i] + bias[i];
+			float		a = __builtin_fabsf(z) * 0.70710678f;
+			float		p = 1.0f + a * (0.0705230784f + a * (0.0422820123f + a * (0.0092705272f +
+							a * (0.0001520143f + a * (0.0002765672f + a * 0.0000430638f)))));
+			float		p2 = p * p;
+			float		p4 = p2 * p2;
+			float		p8 = p4 * p4;
+			float		p16 = p8 * p8;
+			float		e = 1.0f - 1.0f / p16;
+
+			row[i] = 0.5f * z * (1.0f + (z < 0 ? -e : e));
+		}
 	}
 }
 
-/* out[M x N] = in[M x K] . W[N x K]^T + bias */
+/*
+ * x = LayerNorm(x + bias + res) row by row (bias and res may be NULL):
+ * mean, then variance of the centred values, from per-lane float sums.
+ */
+VECTORIZE static void
+layer_norm(float *x, const float *bias, const float *res, size_t rows, int H,
+		   const float *w, const float *b, float eps)
+{
+	for (size_t r = 0; r < rows; r++)
+	{
+		float	   *row = x + r * (size_t) H;
+		float		acc[LANES] = {0},
+					mean = 0,
+					var = 0;
+		int			i;
+
+		if (bias)
+			for (i = 0; i < H; i++)
+				row[i] += bias[i];
+		if (res)
+		{
+			const float *rr = res + r * (size_t) H;
+
+			for (i = 0; i < H; i++)
+				row[i] += rr[i];
+		}
+		for (i = 0; i + LANES <= H; i += LANES)
+			for (int l = 0; l < LANES; l++)
+				acc[l] += row[i + l];
+		for (; i < H; i++)
+			mean += row[i];
+		for (int l = 0; l < LANES; l++)
+			mean += acc[l];
+		mean /= (float) H;
+		for (int l = 0; l < LANES; l++)
+			acc[l] = 0;
+		for (i = 0; i + LANES <= H; i += LANES)
+			for (int l = 0; l < LANES; l++)
+			{
+				float		d = row[i + l] - mean;
+
+				acc[l] += d * d;
+			}
+		for (; i < H; i++)
+			var += (row[i] - mean) * (row[i] - mean);
+		for (int l = 0; l < LANES; l++)
+			var += acc[l];
+		var /= (float) H;
+		float		inv = 1.0f / sqrtf(var + eps);
+
+		for (i = 0; i < H; i++)
+			row[i] = (row[i] - mean) * inv * w[i] + b[i];
+	}
+}
+
+/* out[M x N] = in[M x K] . W[N x K]^T (+ bias unless NULL: then the
+ * caller's next pass adds it) */
 static void
 linear(float *out, const float *in, size_t M, int N, int K, const float *W, const float *bias)
 {
-	for (size_t r = 0; r < M; r++)
-		memcpy(out + r * (size_t) N, bias, (size_t) N * sizeof(float));
+	if (bias)
+		for (size_t r = 0; r < M; r++)
+			memcpy(out + r * (size_t) N, bias, (size_t) N * sizeof(float));
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) M, N, K, 1.0f,
-				in, K, W, K, 1.0f, out, N);
+				in, K, W, K, bias ? 1.0f : 0.0f, out, N);
 }
 
 /*
@@ -564,7 +597,7 @@ encode_batch(const pgai_model *m, scratch *s, int32_t *const *ids, const size_t 
 			for (int i = 0; i < H; i++)
 				row[i] = w[i] + p[i] + m->type_emb[i];
 		}
-	layer_norm(s->x, NULL, M, H, m->emb_ln_w, m->emb_ln_b, m->eps);
+	layer_norm(s->x, NULL, NULL, M, H, m->emb_ln_w, m->emb_ln_b, m->eps);
 
 	for (int l = 0; l < m->layers; l++)
 	{
@@ -581,13 +614,13 @@ encode_batch(const pgai_model *m, scratch *s, int32_t *const *ids, const size_t 
 			attention(m, s->q + o, s->k + o, s->v + o, s->ctx + o, s->scores, (int) lens[q]);
 			off += lens[q];
 		}
-		linear(s->tmp, s->ctx, M, H, H, L->ao_w, L->ao_b);
-		layer_norm(s->tmp, s->x, M, H, L->ln1_w, L->ln1_b, m->eps);
+		linear(s->tmp, s->ctx, M, H, H, L->ao_w, NULL);
+		layer_norm(s->tmp, L->ao_b, s->x, M, H, L->ln1_w, L->ln1_b, m->eps);
 		/* s->tmp now holds the attention block's output */
-		linear(s->ffn, s->tmp, M, FF, H, L->i_w, L->i_b);
-		gelu(s->ffn, M * (size_t) FF);
-		linear(s->x, s->ffn, M, H, FF, L->o_w, L->o_b);
-		layer_norm(s->x, s->tmp, M, H, L->ln2_w, L->ln2_b, m->eps);
+		linear(s->ffn, s->tmp, M, FF, H, L->i_w, NULL);
+		gelu_bias(s->ffn, L->i_b, M, FF);
+		linear(s->x, s->ffn, M, H, FF, L->o_w, NULL);
+		layer_norm(s->x, L->o_b, s->tmp, M, H, L->ln2_w, L->ln2_b, m->eps);
 	}
 
 	/* mean pooling and L2 normalisation */
@@ -627,6 +660,8 @@ typedef struct job
 	size_t		nbatches;
 	atomic_size_t next;
 	atomic_int	failed;
+	const volatile sig_atomic_t *cancel;	/* stop when *cancel != 0 */
+	atomic_int	canceled;
 	float	   *out;
 	size_t		maxlen;
 	size_t		batch_tokens;	/* tokens in the largest batch */
@@ -681,8 +716,13 @@ worker(void *arg)
 	{
 		size_t		b = atomic_fetch_add(&j->next, 1);
 
-		if (b >= j->nbatches || atomic_load(&j->failed))
+		if (b >= j->nbatches || atomic_load(&j->failed) || atomic_load(&j->canceled))
 			break;
+		if (j->cancel != NULL && *j->cancel)
+		{
+			atomic_store(&j->canceled, 1);
+			break;
+		}
 		size_t		count = 0;
 
 		for (size_t i = j->batch_start[b]; i < j->batch_start[b + 1]; i++, count++)
@@ -726,6 +766,15 @@ pgai_model_status
 pgai_model_embed(const pgai_model *model, const char *const *texts,
 				 const size_t *lens, size_t n, float *out,
 				 char *err, size_t errlen)
+{
+	return pgai_model_embed_cancelable(model, texts, lens, n, out, NULL, err, errlen);
+}
+
+pgai_model_status
+pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
+							const size_t *lens, size_t n, float *out,
+							const volatile sig_atomic_t *cancel,
+							char *err, size_t errlen)
 {
 	job			j;
 	pgai_model_status st = PGAI_MODEL_OK;
@@ -824,20 +873,36 @@ pgai_model_embed(const pgai_model *model, const char *const *texts,
 	}
 	atomic_init(&j.next, 0);
 	atomic_init(&j.failed, 0);
+	atomic_init(&j.canceled, 0);
+	j.cancel = cancel;
 	nthreads = model->threads;
 	if ((size_t) nthreads > j.nbatches)
 		nthreads = (int) j.nbatches;
-	for (int t = 1; t < nthreads; t++)
+	if (nthreads > 1)
 	{
-		if (pthread_create(&tids[t], NULL, worker, &j) != 0)
-			break;
-		started++;
+		/* helpers start with every signal blocked, so signals (a
+		 * PostgreSQL backend's SIGINT, SIGTERM, ...) reach only the
+		 * calling thread */
+		sigset_t	all,
+					old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (int t = 1; t < nthreads; t++)
+		{
+			if (pthread_create(&tids[t], NULL, worker, &j) != 0)
+				break;			/* the calling thread does the rest */
+			started++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	worker(&j);
 	for (int t = 1; t <= started; t++)
 		pthread_join(tids[t], NULL);
 	if (atomic_load(&j.failed))
 		st = model_fail(PGAI_MODEL_ENOMEM, err, errlen, "out of memory for model scratch space");
+	else if (atomic_load(&j.canceled))
+		st = model_fail(PGAI_MODEL_ECANCELED, err, errlen, "embedding canceled");
 
 done:
 	free(j.ids);

@@ -367,6 +367,17 @@ test_against_reference(void **state)
 		for (int d = 0; d < H; d++)
 			assert_float_equal(one[d], out[2][d], 1e-6);
 	}
+	/* a raised cancel flag stops the call before any batch runs */
+	{
+		volatile sig_atomic_t cancel = 1;
+
+		assert_int_equal(pgai_model_embed_cancelable(m, texts, NULL, NTEXTS, &out[0][0], &cancel,
+													 err, sizeof(err)), PGAI_MODEL_ECANCELED);
+		assert_string_equal(err, "embedding canceled");
+		cancel = 0;
+		assert_int_equal(pgai_model_embed_cancelable(m, texts, NULL, NTEXTS, &out[0][0], &cancel,
+													 err, sizeof(err)), PGAI_MODEL_OK);
+	}
 	assert_int_equal(pgai_model_embed(m, NULL, NULL, 0, NULL, err, sizeof(err)), PGAI_MODEL_OK);
 	assert_int_equal(pgai_model_embed(m, NULL, NULL, 2, &out[0][0], err, sizeof(err)), PGAI_MODEL_EINVAL);
 	pgai_model_close(m);
