@@ -1,0 +1,193 @@
+/*
+ * pgai_provider.h -- embedding provider clients over HTTP (libcurl):
+ * OpenAI and OpenAI-compatible servers, Ollama, Voyage AI.
+ *
+ * Threading: provider_global_init() must be called once per process
+ * before any client is created and before other threads start (it runs
+ * curl_global_init, which is not thread-safe): the worker calls it in
+ * main(), the extension in _PG_init().  After that each provider_client
+ * belongs to one thread at a time; clients share nothing, so different
+ * threads may use different clients freely.  A client keeps one curl
+ * handle and its connection cache, so successive calls reuse keep-alive
+ * connections.
+ *
+ * Memory: malloc/free.  provider_client_new copies every string of the
+ * options, so the options struct and its strings may be freed as soon as
+ * it returns.  The api key copy is wiped when the client is freed.  No
+ * function prints, logs, aborts or keeps global mutable state.
+ *
+ * Errors: functions return a pgai_status and fill a caller-owned
+ * pgai_error.  Messages name the provider, the HTTP status and the
+ * provider's own error message when it sent one; they never contain the
+ * api key (it is redacted if a provider echoes it) or a request body.
+ *   PGAI_EINVAL    bad options
+ *   PGAI_EHTTP     transport failure or an HTTP error status
+ *   PGAI_ETIMEOUT  a request timed out (after the retries)
+ *   PGAI_EPROVIDER the provider rejected a request or answered something
+ *                  inconsistent (wrong count, wrong dimensions, bad index)
+ *   PGAI_EJSON     the response was not the JSON expected
+ *   PGAI_ECANCELED the should_cancel hook returned true
+ *   PGAI_EUTF8     an input is not valid UTF-8 (row error)
+ *   PGAI_ENOMEM    out of memory
+ */
+#ifndef PGAI_PROVIDER_H
+#define PGAI_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgai_error.h"
+
+typedef enum provider_kind
+{
+	PROVIDER_OPENAI = 1,		/* POST {base}/embeddings; base64 floats */
+	PROVIDER_OLLAMA,			/* POST {base}/api/embed */
+	PROVIDER_VOYAGE				/* POST {base}/embeddings; base64 floats */
+} provider_kind;
+
+/* Over-long inputs: Ollama's "truncate", Voyage's "truncation". */
+typedef enum provider_truncate
+{
+	PROVIDER_TRUNCATE_DEFAULT = 0,	/* send nothing: the server's default
+									 * (both truncate to the model's limit) */
+	PROVIDER_TRUNCATE_ON,		/* send true */
+	PROVIDER_TRUNCATE_OFF		/* send false: too-long inputs become row
+								 * errors (see provider_client_embed) */
+} provider_truncate;
+
+/*
+ * Polled at least every 50 ms while a request is in flight and during
+ * backoff sleeps.  Return true to abandon the call: the client returns
+ * PGAI_ECANCELED cleanly.  It must not longjmp (the extension's hook only
+ * looks at InterruptPending).
+ */
+typedef bool (*provider_cancel_fn) (void *arg);
+
+/* Default base URLs (used when base_url is NULL or empty). */
+#define PROVIDER_OPENAI_DEFAULT_URL "https://api.openai.com/v1"
+#define PROVIDER_OLLAMA_DEFAULT_URL "http://localhost:11434"
+#define PROVIDER_VOYAGE_DEFAULT_URL "https://api.voyageai.com/v1"
+
+typedef struct provider_options
+{
+	provider_kind kind;
+	const char *base_url;		/* NULL or "" -> default for the kind; a
+								 * trailing '/' is ignored */
+	const char *api_key;		/* NULL or "" -> no Authorization header
+								 * (Ollama, keyless compatible servers) */
+	const char *model;			/* required */
+	int			dimensions;		/* required (> 0): every vector must have it */
+	bool		send_dimensions;	/* send "dimensions" (OpenAI, Ollama) or
+									 * "output_dimension" (Voyage); OpenAI's
+									 * text-embedding-3-* accept it, older
+									 * models reject it */
+	const char *user;			/* OpenAI "user"; NULL -> omitted */
+	const char *input_type;		/* Voyage "input_type" ("document",
+								 * "query"); NULL -> omitted */
+	const char *keep_alive;		/* Ollama "keep_alive": a number is sent as
+								 * a number (seconds), other text as a
+								 * duration string ("5m"); NULL -> omitted */
+	const char *options_json;	/* Ollama "options": a JSON object's text,
+								 * validated; NULL -> omitted */
+	provider_truncate truncate; /* Ollama / Voyage; ignored by OpenAI */
+
+	long		connect_timeout_ms; /* default 10 s */
+	long		request_timeout_ms; /* whole request incl. body; default 120 s */
+	int			max_retries;	/* retries after the first attempt; default 5 */
+	long		retry_base_ms;	/* backoff base; default 1000 */
+	long		retry_max_ms;	/* backoff cap; default 30000 */
+	long		retry_after_max_ms; /* cap on a server's Retry-After;
+									 * default 60000 */
+	size_t		max_inputs;		/* inputs per request; default OpenAI 2048,
+								 * Ollama 512, Voyage 128 */
+	size_t		max_request_bytes;	/* request body budget; default OpenAI
+									 * 1 MiB, Ollama 4 MiB, Voyage 512 KiB; a
+									 * single larger input is still sent alone */
+
+	provider_cancel_fn should_cancel;	/* NULL -> never canceled */
+	void	   *cancel_arg;
+} provider_options;
+
+typedef struct provider_client provider_client;
+
+/* Counters since the client was created (for logs and benchmarks). */
+typedef struct provider_stats
+{
+	uint64_t	requests;		/* HTTP requests sent, retries included */
+	uint64_t	retries;		/* attempts that were retries */
+	uint64_t	splits;			/* batches bisected over a too-long input */
+	uint64_t	bytes_sent;		/* request bodies */
+	uint64_t	bytes_received; /* response bodies */
+} provider_stats;
+
+/*
+ * Call once per process before creating clients and before starting
+ * threads (runs curl_global_init(CURL_GLOBAL_DEFAULT)): the worker from
+ * main(), the extension from _PG_init().  Calling it again is harmless
+ * (libcurl counts) but must not race with other threads.  Returns
+ * PGAI_OK or PGAI_EHTTP.
+ */
+pgai_status provider_global_init(pgai_error *err);
+
+/* Short name of a kind ("openai", "ollama", "voyageai"); static. */
+const char *provider_kind_name(provider_kind kind);
+
+/* Parse "openai" / "ollama" / "voyageai" (or "voyage"); false if unknown. */
+bool		provider_kind_parse(const char *name, provider_kind *kind);
+
+/*
+ * Fill *opts with zeros and the defaults of `kind` (timeouts, retries,
+ * batch limits; strings NULL).  Callers then set model, dimensions, etc.
+ */
+void		provider_options_init(provider_options *opts, provider_kind kind);
+
+/*
+ * Create a client.  Validates and copies the options.  On success *out
+ * is owned by the caller (free with provider_client_free); on failure it
+ * is NULL.
+ */
+pgai_status provider_client_new(const provider_options *opts,
+								provider_client **out, pgai_error *err);
+
+/*
+ * Embed n texts (texts[i] of lens[i] bytes, UTF-8, need not be
+ * NUL-terminated; lens may be NULL for NUL-terminated texts) and write
+ * vector i to out[i * dimensions .. (i + 1) * dimensions).  `out` is
+ * caller-owned, n * dimensions floats.
+ *
+ * Inputs are split into requests of at most max_inputs inputs and
+ * max_request_bytes of body; results land in input order.  Transient
+ * failures (HTTP 408, 409, 429, 5xx, connection errors, timeouts) are
+ * retried with exponential backoff and full jitter, honouring
+ * Retry-After / retry-after-ms (capped); other 4xx are not retried.
+ *
+ * Row errors.  When a request fails with HTTP 400/413/422 whose message
+ * says an input or the batch is too long (OpenAI "maximum context
+ * length", "maximum input length", "tokens per request"; Ollama "input
+ * length exceeds the context length"; Voyage "too many tokens", "max
+ * allowed tokens per submitted batch"; vLLM wording likewise), the batch
+ * is bisected until the offending inputs stand alone.  Inputs that are
+ * not valid UTF-8 are never sent.  If row_errors is non-NULL (an array
+ * of n, caller-owned), every row_errors[i] is set: code PGAI_OK for an
+ * embedded row, else PGAI_EPROVIDER (message from the provider) or
+ * PGAI_EUTF8; the call then still returns PGAI_OK and the out slices of
+ * failed rows are left untouched (undefined).  If row_errors is NULL,
+ * any such row makes the whole call fail with that error.
+ *
+ * On any other failure the call returns the error and the contents of
+ * `out` are undefined (some batches may have been written).
+ */
+pgai_status provider_client_embed(provider_client *client,
+								  const char *const *texts, const size_t *lens,
+								  size_t n, float *out, pgai_error *row_errors,
+								  pgai_error *err);
+
+/* Copy of the client's counters. */
+void		provider_client_stats(const provider_client *client,
+								  provider_stats *out);
+
+/* Free the client, its curl handles and its copies.  client may be NULL. */
+void		provider_client_free(provider_client *client);
+
+#endif							/* PGAI_PROVIDER_H */
