@@ -305,3 +305,16 @@ SELECT v.id
      , v.disabled
 FROM ai.vectorizer v;
 GRANT SELECT ON ai.vectorizer_status TO PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Embedding functions
+
+-- The built-in model (all-MiniLM-L6-v2, 384 dimensions), run in C in the
+-- backend: embeds a query text with no network at all.
+CREATE FUNCTION ai.sentence_transformers_embed(model text, input_text text)
+RETURNS vector AS 'MODULE_PATHNAME', 'sentence_transformers_embed'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION ai.sentence_transformers_embed(model text, input_texts text[])
+RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'sentence_transformers_embed_array'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
