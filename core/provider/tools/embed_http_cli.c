@@ -5,8 +5,8 @@
  *   embed_http_cli --provider openai|ollama|voyageai --model M --dimensions N
  *                  [options] < texts
  *
- * Input: one text per line (the '\n' is removed), or NUL-separated with
- * -0.  Output: one line per input, a JSON array of its floats (%.9g,
+ * Input: one text per line (the '\n' is removed; the last line may lack
+ * it), or with -0 texts each terminated by a NUL byte.  Output: one line per input, a JSON array of its floats (%.9g,
  * exact for float32), or "error: <STATUS>: <message>" when that row
  * failed.  A failed call prints "embed_http_cli: <STATUS>: <message>" to
  * stderr and exits 1; bad usage exits 2.
