@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import Boolean, Double, Integer, Text, cast, literal, select
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.dialects.postgresql import ARRAY, INTERVAL, JSONB, REGCLASS, TIMESTAMP
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -616,7 +617,7 @@ class CreateVectorizer:
     def formatting(self) -> PythonTemplateConfig:
         return PythonTemplateConfig(self.formatting_template)
 
-    def to_sql(self) -> Select[tuple[int]]:
+    def to_sql(self) -> Select[int]:
         """``SELECT ai.create_vectorizer(...)`` with bound parameters only."""
         args: list[tuple[str, ColumnElement[Any]]] = [
             ("source", _bind(self.source, REGCLASS)),
@@ -643,7 +644,7 @@ class CreateVectorizer:
         return select(call.label("id"))
 
     @classmethod
-    def from_catalog(cls, row: Mapping[str, Any]) -> CreateVectorizer:
+    def from_catalog(cls, row: Mapping[str, Any] | RowMapping) -> CreateVectorizer:
         """Rebuild from a row of ``ai.vectorizer`` (its name columns and
         ``config``); queue names are kept only when not the defaults."""
         config = row["config"]
