@@ -160,7 +160,9 @@ pgai_status provider_client_new(const provider_options *opts,
  * max_request_bytes of body; results land in input order.  Transient
  * failures (HTTP 408, 409, 429, 5xx, connection errors, timeouts) are
  * retried with exponential backoff and full jitter, honouring
- * Retry-After / retry-after-ms (capped); other 4xx are not retried.
+ * Retry-After / retry-after-ms (capped); other 4xx are not retried, nor
+ * are 2xx responses that are malformed or inconsistent (those fail the
+ * call with PGAI_EJSON / PGAI_EPROVIDER).
  *
  * Row errors.  When a request fails with HTTP 400/413/422 whose message
  * says an input or the batch is too long (OpenAI "maximum context

@@ -477,6 +477,13 @@ static const double exact_pow10[] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
+/* Powers of ten exact in x87 extended precision (64-bit mantissa). */
+static const long double exact_pow10l[] = {
+	1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L,
+	1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+	1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L
+};
+
 bool
 json_parse_number(const char *s, size_t n, double *out)
 {
@@ -566,11 +573,16 @@ json_parse_number(const char *s, size_t n, double *out)
 		return false;
 	else
 	{
-		/* extended precision keeps the error well below a double's ulp */
+		/*
+		 * Extended precision keeps the error well below a double's ulp.
+		 * The common case (17-19 digit decimals from float printers) has a
+		 * small exponent: one operation on exact operands, no powl.
+		 */
 		long double lv = (long double) mant;
+		long		ae = exp10 < 0 ? -exp10 : exp10;
+		long double p10 = ae <= 27 ? exact_pow10l[ae] : powl(10.0L, (long double) ae);
 
-		lv = exp10 >= 0 ? lv * powl(10.0L, (long double) exp10)
-			: lv / powl(10.0L, (long double) -exp10);
+		lv = exp10 >= 0 ? lv * p10 : lv / p10;
 		if (lv > (long double) DBL_MAX)
 			return false;
 		v = (double) lv;
