@@ -263,7 +263,7 @@ class Config:
 
 
 @dataclasses.dataclass(eq=False)
-class OpenAIEmbeddingConfig(Config):
+class EmbeddingConfig(Config):
     """``ai.embedding_openai``: an OpenAI (or OpenAI-compatible) model."""
 
     config_type = "embedding"
@@ -277,8 +277,8 @@ class OpenAIEmbeddingConfig(Config):
     base_url: str | None = _param(Text)
 
 
-EmbeddingConfig = OpenAIEmbeddingConfig
-"""The spec's name for the OpenAI embedding config."""
+OpenAIEmbeddingConfig = EmbeddingConfig
+"""Another name of :class:`EmbeddingConfig`, the OpenAI embedding config."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -533,7 +533,7 @@ class ProcessingConfig(Config):
 
 _BY_IMPLEMENTATION: dict[tuple[str, str], type[Config]] = {
     (c.config_type, c.implementation): c
-    for c in (OpenAIEmbeddingConfig, OllamaEmbeddingConfig, VoyageAIEmbeddingConfig,
+    for c in (EmbeddingConfig, OllamaEmbeddingConfig, VoyageAIEmbeddingConfig,
               SentenceTransformersEmbeddingConfig, ChunkingConfig, PythonTemplateConfig,
               NoIndexingConfig, DefaultIndexingConfig, HNSWIndexingConfig,
               DiskANNIndexingConfig, NoSchedulingConfig, DefaultSchedulingConfig,
