@@ -804,7 +804,7 @@ batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 			*emb = NULL;
 		}
 		if (*emb == NULL)
-			st = embedder_open(v, emb, &e);
+			st = embedder_open(v, opt, emb, &e);
 		b.vectors = xcalloc(b.n_texts * (size_t) v->dimensions, sizeof(float));
 		if (st == PGAI_OK)
 			st = embedder_embed(*emb, (const char *const *) b.texts, b.lens, b.n_texts,

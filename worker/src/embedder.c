@@ -5,7 +5,9 @@
  * and shared by every thread: its weights are mapped read-only and its
  * embed call is thread-safe (see pgai_model.h). HTTP providers (OpenAI,
  * Ollama, Voyage) get one client per thread, so each keeps its own
- * connection alive.
+ * connection alive. API keys come from the environment variable the
+ * vectorizer names (api_key_name) and never leave this file but in the
+ * Authorization header.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "pgai_model.h"
+#include "pgai_provider.h"
 #include "worker.h"
 
 struct embedder
@@ -20,7 +23,10 @@ struct embedder
 	char	   *impl;
 	char	   *model_name;
 	int			dimensions;
-	pgai_model *model;			/* shared; not owned */
+	pgai_model *model;			/* built-in model: shared, not owned */
+	provider_client *client;	/* HTTP providers: owned */
+	char	   *base_url;		/* owned copies the client options point at */
+	char	   *api_key;
 };
 
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,6 +62,72 @@ open_model(pgai_model **out, pgai_error *err)
 	return st;
 }
 
+static bool
+stop_requested(void *arg)
+{
+	(void) arg;
+	return worker_stop != 0;
+}
+
+/*
+ * Where an HTTP provider lives: the vectorizer's base_url, else the
+ * provider's environment variable (OPENAI_BASE_URL, OLLAMA_HOST), else the
+ * provider's public endpoint. OLLAMA_HOST may be a bare host:port.
+ */
+static char *
+provider_url(const vectorizer *v, provider_kind kind)
+{
+	const char *env = NULL;
+
+	if (v->base_url != NULL && v->base_url[0] != '\0')
+		return xstrdup(v->base_url);
+	if (kind == PROVIDER_OPENAI)
+		env = getenv("OPENAI_BASE_URL");
+	else if (kind == PROVIDER_OLLAMA)
+		env = getenv("OLLAMA_HOST");
+	if (env == NULL || env[0] == '\0')
+		return NULL;
+	if (kind == PROVIDER_OLLAMA && strstr(env, "://") == NULL)
+		return xasprintf("http://%s", env);
+	return xstrdup(env);
+}
+
+static pgai_status
+open_provider(embedder *e, const vectorizer *v, const worker_options *opt,
+			  provider_kind kind, pgai_error *err)
+{
+	provider_options opts;
+	const char *key_name = v->api_key_name;
+
+	provider_options_init(&opts, kind);
+	e->base_url = provider_url(v, kind);
+	if (key_name != NULL && getenv(key_name) != NULL && getenv(key_name)[0] != '\0')
+		e->api_key = xstrdup(getenv(key_name));
+	/* OpenAI itself and Voyage need a key; compatible servers may not */
+	if (e->api_key == NULL && kind != PROVIDER_OLLAMA &&
+		(e->base_url == NULL || kind == PROVIDER_VOYAGE))
+		return pgai_error_set(err, PGAI_EINVAL,
+							  "the API key is missing: set the environment variable %s",
+							  key_name ? key_name : "OPENAI_API_KEY");
+	opts.base_url = e->base_url;
+	opts.api_key = e->api_key;
+	opts.model = v->model;
+	opts.dimensions = v->dimensions;
+	/* as pgai does: every OpenAI model but ada-002 takes "dimensions" */
+	opts.send_dimensions = kind == PROVIDER_OPENAI &&
+		strcmp(v->model, "text-embedding-ada-002") != 0;
+	opts.user = v->chat_user;
+	opts.input_type = v->input_type;
+	opts.keep_alive = v->keep_alive;
+	opts.options_json = v->options_json;
+	opts.should_cancel = stop_requested;
+	if (opt->request_timeout > 0)
+		opts.request_timeout_ms = (long) (opt->request_timeout * 1000);
+	if (opt->http_retries >= 0)
+		opts.max_retries = opt->http_retries;
+	return provider_client_new(&opts, &e->client, err);
+}
+
 bool
 embedder_matches(const embedder *e, const vectorizer *v)
 {
@@ -64,23 +136,30 @@ embedder_matches(const embedder *e, const vectorizer *v)
 }
 
 pgai_status
-embedder_open(const vectorizer *v, embedder **out, pgai_error *err)
+embedder_open(const vectorizer *v, const worker_options *opt, embedder **out,
+			  pgai_error *err)
 {
 	embedder   *e;
 
+	provider_kind kind;
+	pgai_status st;
+
 	*out = NULL;
-	if (strcmp(v->embedding_impl, "sentence_transformers") != 0)
-		return pgai_error_set(err, PGAI_EINVAL,
-							  "embedding implementation \"%s\" is not available in this worker",
-							  v->embedding_impl);
 	e = xcalloc(1, sizeof(embedder));
 	e->impl = xstrdup(v->embedding_impl);
 	e->model_name = xstrdup(v->model);
 	e->dimensions = v->dimensions;
-	if (open_model(&e->model, err) != PGAI_OK)
+	if (strcmp(v->embedding_impl, "sentence_transformers") == 0)
+		st = open_model(&e->model, err);
+	else if (provider_kind_parse(v->embedding_impl, &kind))
+		st = open_provider(e, v, opt, kind, err);
+	else
+		st = pgai_error_set(err, PGAI_EINVAL, "unknown embedding implementation \"%s\"",
+							v->embedding_impl);
+	if (st != PGAI_OK)
 	{
 		embedder_close(e);
-		return PGAI_EIO;
+		return st;
 	}
 	*out = e;
 	return PGAI_OK;
@@ -93,7 +172,9 @@ embedder_embed(embedder *e, const char *const *texts, const size_t *lens,
 	char		msg[PGAI_MODEL_ERRLEN];
 	pgai_model_status st;
 
-	(void) row_errors;			/* the model embeds every input or none */
+	if (e->client != NULL)
+		return provider_client_embed(e->client, texts, lens, n, out, row_errors, err);
+	/* the model embeds every input or none: no row errors */
 	st = pgai_model_embed_cancelable(e->model, texts, lens, n, out, &worker_stop,
 									 msg, sizeof(msg));
 	if (st == PGAI_MODEL_ECANCELED)
@@ -108,7 +189,10 @@ embedder_close(embedder *e)
 {
 	if (e == NULL)
 		return;
+	provider_client_free(e->client);
 	free(e->impl);
 	free(e->model_name);
+	free(e->base_url);
+	free(e->api_key);
 	free(e);
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pgai_provider.h"
 #include "worker.h"
 
 volatile sig_atomic_t worker_stop = 0;
@@ -79,6 +80,8 @@ usage(FILE *f)
 		  "      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
 		  "      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
 		  "      --lease T           how long a claim holds its rows (default 5m)\n"
+		  "      --request-timeout T time allowed for one HTTP request (default 2m)\n"
+		  "      --http-retries N    retries of a failed HTTP request (default 5)\n"
 		  "  -h, --help              show this help\n"
 		  "\n"
 		  "Environment: OPENAI_API_KEY (or the variable a vectorizer's api_key_name names),\n"
@@ -280,6 +283,8 @@ run_worker(int argc, char **argv)
 		{"max-attempts", required_argument, NULL, 'm'},
 		{"retry-backoff", required_argument, NULL, 'r'},
 		{"lease", required_argument, NULL, 'l'},
+		{"request-timeout", required_argument, NULL, 't'},
+		{"http-retries", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -297,6 +302,7 @@ run_worker(int argc, char **argv)
 	opt.max_attempts = 6;
 	opt.retry_backoff = 10;
 	opt.lease_seconds = 300;
+	opt.http_retries = -1;
 	opt.progress = isatty(STDERR_FILENO);
 	atomic_init(&stats.rows, 0);
 	atomic_init(&stats.chunks, 0);
@@ -328,6 +334,7 @@ run_worker(int argc, char **argv)
 			case 'p':
 			case 'r':
 			case 'l':
+			case 't':
 				{
 					double		d = parse_duration(optarg);
 
@@ -336,7 +343,20 @@ run_worker(int argc, char **argv)
 						fprintf(stderr, "pgai: invalid duration \"%s\" (use 500ms, 5s, 2m, 1h)\n", optarg);
 						return 2;
 					}
-					*(ch == 'p' ? &opt.poll_interval : ch == 'r' ? &opt.retry_backoff : &opt.lease_seconds) = d;
+					*(ch == 'p' ? &opt.poll_interval : ch == 'r' ? &opt.retry_backoff :
+					  ch == 'l' ? &opt.lease_seconds : &opt.request_timeout) = d;
+					break;
+				}
+			case 'R':
+				{
+					long		n = strtol(optarg, &end, 10);
+
+					if (*end != '\0' || n < 0 || n > 100)
+					{
+						fprintf(stderr, "pgai: invalid number \"%s\"\n", optarg);
+						return 2;
+					}
+					opt.http_retries = (int) n;
 					break;
 				}
 			case 'c':
@@ -374,6 +394,16 @@ run_worker(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	{
+		pgai_error	err;
+
+		/* libcurl's process-wide setup, before any thread exists */
+		if (provider_global_init(&err) != PGAI_OK)
+		{
+			fprintf(stderr, "pgai: %s\n", err.message);
+			return 3;
+		}
+	}
 	threads = xcalloc((size_t) opt.concurrency, sizeof(pthread_t));
 	ctxs = xcalloc((size_t) opt.concurrency, sizeof(thread_ctx));
 	started = now_seconds();

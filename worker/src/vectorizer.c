@@ -113,26 +113,48 @@ build_sql(PGconn *conn, vectorizer *v)
 	v->keys_unnest = b.s;
 	memset(&b, 0, sizeof(b));
 
-	/* claim: short, one statement; see docs/design.md "Queues" */
-	sb_add(&b,
-		   "WITH cand AS ("
-		   " SELECT %s FROM %s q WHERE NOT EXISTS (SELECT 1 FROM %s l WHERE %s AND"
-		   " ((l.lease_until > now() AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(l.lease_pid)))"
-		   " OR l.retry_after > now()))"
-		   " LIMIT $1 FOR UPDATE OF q SKIP LOCKED),"
-		   " keys AS (SELECT DISTINCT %s FROM cand),"
-		   " claimed AS (INSERT INTO %s AS l (%s, lease_token, lease_until, lease_pid, attempts)"
-		   " SELECT %s, $2::uuid, now() + pg_catalog.make_interval(secs => $3::float8),"
-		   " pg_catalog.pg_backend_pid(), 1 FROM keys"
-		   " ON CONFLICT (%s) DO UPDATE SET lease_token = excluded.lease_token,"
-		   " lease_until = excluded.lease_until, lease_pid = excluded.lease_pid,"
-		   " attempts = l.attempts + 1"
-		   " WHERE (l.lease_until IS NULL OR l.lease_until <= now()"
-		   " OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(l.lease_pid)))"
-		   " AND (l.retry_after IS NULL OR l.retry_after <= now())"
-		   " RETURNING %s, l.attempts)"
-		   " SELECT ",
-		   kq, v->queue, v->lease, j_lq, k, v->lease, k, k, k, kl);
+	/*
+	 * claim: one short statement; see docs/design.md "Queues". It never
+	 * waits on a lock a write transaction holds: queue rows and existing
+	 * lease rows are taken with SKIP LOCKED, new lease rows with ON
+	 * CONFLICT DO NOTHING. (A DO UPDATE would wait for a writer holding the
+	 * lease while that writer waits for the queue rows this claim locked.)
+	 */
+	{
+		char	   *j_lk = key_join(v, "l2", "k", false);
+		char	   *j_lk2 = key_join(v, "l3", "k", false);
+		/* a lease is live until it expires or its holder's backend is gone */
+		char	   *live = xasprintf("COALESCE(l.lease_until > now() AND EXISTS (SELECT 1 FROM "
+									 "pg_catalog.pg_stat_get_activity(l.lease_pid)), false)");
+
+		sb_add(&b,
+			   "WITH cand AS ("
+			   " SELECT %s FROM %s q WHERE NOT EXISTS (SELECT 1 FROM %s l WHERE %s AND"
+			   " (%s OR l.retry_after > now()))"
+			   " LIMIT $1 FOR UPDATE OF q SKIP LOCKED),"
+			   " keys AS (SELECT DISTINCT %s FROM cand),"
+			   " relet AS (UPDATE %s l SET lease_token = $2::uuid,"
+			   " lease_until = now() + pg_catalog.make_interval(secs => $3::float8),"
+			   " lease_pid = pg_catalog.pg_backend_pid(), attempts = l.attempts + 1"
+			   " FROM (SELECT l2.ctid AS row_id FROM %s l2 JOIN keys k ON %s"
+			   " FOR UPDATE OF l2 SKIP LOCKED) x"
+			   " WHERE l.ctid = x.row_id AND NOT %s"
+			   " AND (l.retry_after IS NULL OR l.retry_after <= now())"
+			   " RETURNING %s, l.attempts),"
+			   " fresh AS (INSERT INTO %s AS l (%s, lease_token, lease_until, lease_pid, attempts)"
+			   " SELECT %s, $2::uuid, now() + pg_catalog.make_interval(secs => $3::float8),"
+			   " pg_catalog.pg_backend_pid(), 1 FROM keys k"
+			   " WHERE NOT EXISTS (SELECT 1 FROM %s l3 WHERE %s)"
+			   " ON CONFLICT DO NOTHING RETURNING %s, l.attempts),"
+			   " claimed AS (SELECT * FROM relet UNION ALL SELECT * FROM fresh)"
+			   " SELECT ",
+			   kq, v->queue, v->lease, j_lq, live, k,
+			   v->lease, v->lease, j_lk, live, kl,
+			   v->lease, k, k, v->lease, j_lk2, kl);
+		free(j_lk);
+		free(j_lk2);
+		free(live);
+	}
 	for (int i = 0; i < v->n_pk; i++)
 		sb_add(&b, "c.%s::text, ", v->pk[i].ident);
 	sb_add(&b, "c.attempts, s.%s IS NULL, %s", v->pk[0].ident, hash);

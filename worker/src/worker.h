@@ -33,6 +33,8 @@ typedef struct worker_options
 	int			max_attempts;	/* failures before a key moves aside */
 	double		retry_backoff;	/* seconds before the first retry, doubling */
 	double		lease_seconds;	/* how long a claim holds its keys */
+	double		request_timeout;	/* seconds per HTTP request; 0: default */
+	int			http_retries;	/* HTTP retries per request; -1: default */
 	bool		progress;		/* a live progress line (stderr is a tty) */
 } worker_options;
 
@@ -124,7 +126,8 @@ extern void vectorizers_free(vectorizer *v, int n);
 
 /* embedder.c: one per thread and vectorizer kind */
 typedef struct embedder embedder;
-extern pgai_status embedder_open(const vectorizer *v, embedder **out, pgai_error *err);
+extern pgai_status embedder_open(const vectorizer *v, const worker_options *opt,
+								 embedder **out, pgai_error *err);
 extern bool embedder_matches(const embedder *e, const vectorizer *v);
 extern pgai_status embedder_embed(embedder *e, const char *const *texts,
 								  const size_t *lens, size_t n, float *out,
