@@ -348,12 +348,13 @@ send_batch(provider_client *c, const char *const *texts, const size_t *lens,
 			retry = pv_status_retryable(res.status);
 			if (!retry || attempt >= c->opts.max_retries)
 			{
+				/* the provider answered: its refusal, not a transport failure */
 				if (attempt > 0)
-					return pgai_error_set(err, PGAI_EHTTP,
+					return pgai_error_set(err, PGAI_EPROVIDER,
 										  "%s embeddings request failed with HTTP %ld after %d attempts: %s",
 										  name, res.status, attempt + 1,
 										  msg[0] ? msg : "(no message)");
-				return pgai_error_set(err, PGAI_EHTTP,
+				return pgai_error_set(err, PGAI_EPROVIDER,
 									  "%s embeddings request failed with HTTP %ld: %s",
 									  name, res.status, msg[0] ? msg : "(no message)");
 			}

@@ -318,3 +318,71 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION ai.sentence_transformers_embed(model text, input_texts text[])
 RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'sentence_transformers_embed_array'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Providers over HTTP, with the worker's own clients. Keys: the api_key
+-- argument, else the setting ai.<api_key_name> (ai.openai_api_key), else
+-- the server's environment variable api_key_name. dimensions may be left
+-- out for models of known size.
+CREATE FUNCTION ai.openai_embed
+( model        text
+, input_text   text
+, api_key      text DEFAULT NULL
+, api_key_name text DEFAULT NULL
+, dimensions   int  DEFAULT NULL
+, openai_user  text DEFAULT NULL
+, base_url     text DEFAULT NULL
+) RETURNS vector AS 'MODULE_PATHNAME', 'openai_embed'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION ai.openai_embed
+( model        text
+, input_texts  text[]
+, api_key      text DEFAULT NULL
+, api_key_name text DEFAULT NULL
+, dimensions   int  DEFAULT NULL
+, openai_user  text DEFAULT NULL
+, base_url     text DEFAULT NULL
+) RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'openai_embed_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION ai.ollama_embed
+( model             text
+, input_text        text
+, host              text  DEFAULT NULL
+, keep_alive        text  DEFAULT NULL
+, embedding_options jsonb DEFAULT NULL
+, dimensions        int   DEFAULT NULL
+) RETURNS vector AS 'MODULE_PATHNAME', 'ollama_embed'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION ai.ollama_embed
+( model             text
+, input_texts       text[]
+, host              text  DEFAULT NULL
+, keep_alive        text  DEFAULT NULL
+, embedding_options jsonb DEFAULT NULL
+, dimensions        int   DEFAULT NULL
+) RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'ollama_embed_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION ai.voyageai_embed
+( model        text
+, input_text   text
+, input_type   text DEFAULT NULL
+, api_key      text DEFAULT NULL
+, api_key_name text DEFAULT NULL
+, dimensions   int  DEFAULT NULL
+, base_url     text DEFAULT NULL
+) RETURNS vector AS 'MODULE_PATHNAME', 'voyageai_embed'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION ai.voyageai_embed
+( model        text
+, input_texts  text[]
+, input_type   text DEFAULT NULL
+, api_key      text DEFAULT NULL
+, api_key_name text DEFAULT NULL
+, dimensions   int  DEFAULT NULL
+, base_url     text DEFAULT NULL
+) RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'voyageai_embed_array'
+LANGUAGE C STABLE PARALLEL SAFE;

@@ -8,6 +8,8 @@
  *   queue.c       queue counts, retries, schedules
  *   event.c       cleanup when a source table is dropped
  *   embed_local.c the built-in model: ai.sentence_transformers_embed
+ *   embed_http.c  providers over HTTP: ai.openai_embed, ai.ollama_embed,
+ *                 ai.voyageai_embed
  *   catalog.c     catalog access and role switching shared by the above
  */
 #include "postgres.h"
@@ -15,9 +17,15 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "pgai_provider.h"
+
 PG_MODULE_MAGIC;
 
 extern char *ai_model_dir;
+extern char *ai_openai_base_url;
+extern char *ai_openai_api_key;
+extern char *ai_voyage_api_key;
+extern char *ai_ollama_host;
 
 void		_PG_init(void);
 
@@ -28,5 +36,27 @@ _PG_init(void)
 							   "Folder of the built-in model's files.",
 							   "Empty means $PGAI_MODEL_DIR, else the folder make setup fills.",
 							   &ai_model_dir, "", PGC_SUSET, 0, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("ai");
+	DefineCustomStringVariable("ai.openai_base_url",
+							   "Base URL of the OpenAI API or a compatible server.",
+							   "Empty means https://api.openai.com/v1.",
+							   &ai_openai_base_url, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	/* keys: settable by anyone for their session, shown to superusers only */
+	DefineCustomStringVariable("ai.openai_api_key", "API key for OpenAI.", NULL,
+							   &ai_openai_api_key, "", PGC_USERSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, NULL, NULL, NULL);
+	DefineCustomStringVariable("ai.voyage_api_key", "API key for Voyage AI.", NULL,
+							   &ai_voyage_api_key, "", PGC_USERSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, NULL, NULL, NULL);
+	DefineCustomStringVariable("ai.ollama_host", "Where Ollama listens.",
+							   "Empty means $OLLAMA_HOST, else http://localhost:11434.",
+							   &ai_ollama_host, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	{
+		pgai_error	err;
+
+		/* libcurl's process-wide setup, once per backend */
+		if (provider_global_init(&err) != PGAI_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not initialize HTTP: %s", err.message)));
+	}
 }

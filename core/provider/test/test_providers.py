@@ -123,7 +123,7 @@ def test_openai_without_dimensions_and_key(fake: Any) -> None:
 def test_openai_model_rejecting_dimensions_is_not_retried(fake: Any) -> None:
     res = run("openai", fake.openai_url, "text-embedding-ada-002", 1536, ["x"], "--send-dimensions")
     assert res.rc == 1
-    assert "PGAI_EHTTP" in res.err and "HTTP 400" in res.err
+    assert "PGAI_EPROVIDER" in res.err and "HTTP 400" in res.err
     assert "does not support specifying dimensions" in res.err
     assert len(fake.requests) == 1
 
@@ -233,7 +233,7 @@ def test_retries_exhausted(fake: Any) -> None:
     fake.faults.status(503, count=10, message="overloaded")
     res = run("openai", fake.openai_url, "fake-4", 4, ["a"], "--max-retries", "2")
     assert res.rc == 1
-    assert "PGAI_EHTTP" in res.err and "HTTP 503 after 3 attempts" in res.err
+    assert "PGAI_EPROVIDER" in res.err and "HTTP 503 after 3 attempts" in res.err
     assert "overloaded" in res.err
     assert len(fake.requests) == 3
 

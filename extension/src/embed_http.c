@@ -1,0 +1,406 @@
+/*
+ * embed_http.c: embedding providers callable from SQL.
+ *
+ *   ai.openai_embed(model, input_text | input_texts, api_key, api_key_name,
+ *                   dimensions, openai_user, base_url)
+ *   ai.ollama_embed(model, input_text | input_texts, host, keep_alive,
+ *                   embedding_options, dimensions)
+ *   ai.voyageai_embed(model, input_text | input_texts, input_type, api_key,
+ *                     api_key_name, dimensions)
+ *
+ * The single form returns a vector, the text[] form (index, embedding)
+ * rows. The HTTP clients are core/provider's, the worker's own, so a query
+ * embedded here matches stored embeddings exactly.
+ *
+ * Keys: the api_key argument, else the setting ai.<api_key_name> in lower
+ * case (ai.openai_api_key, ai.voyage_api_key), else the server's
+ * environment variable api_key_name. They are never shown in messages
+ * (the provider layer also redacts any echo of them).
+ *
+ * Interrupts: the provider polls a hook every 50 ms that reports
+ * InterruptPending; the call then returns early and CHECK_FOR_INTERRUPTS()
+ * raises the cancel or timeout error. Other interrupts are serviced and the
+ * call is made again. The client, which malloc's, is owned by a memory
+ * context reset callback, so it is freed on every path.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "ai.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "pgai_provider.h"
+
+PG_FUNCTION_INFO_V1(openai_embed);
+PG_FUNCTION_INFO_V1(openai_embed_array);
+PG_FUNCTION_INFO_V1(ollama_embed);
+PG_FUNCTION_INFO_V1(ollama_embed_array);
+PG_FUNCTION_INFO_V1(voyageai_embed);
+PG_FUNCTION_INFO_V1(voyageai_embed_array);
+
+char	   *ai_openai_base_url = NULL;
+char	   *ai_openai_api_key = NULL;
+char	   *ai_voyage_api_key = NULL;
+char	   *ai_ollama_host = NULL;
+
+/* Native dimensions of models whose size a caller need not state. */
+static const struct
+{
+	const char *model;
+	int			dims;
+}			known_models[] = {
+	{"text-embedding-3-small", 1536}, {"text-embedding-3-large", 3072},
+	{"text-embedding-ada-002", 1536},
+	{"voyage-3", 1024}, {"voyage-3-lite", 512}, {"voyage-3.5", 1024},
+	{"voyage-3.5-lite", 1024}, {"voyage-3-large", 1024}, {"voyage-code-3", 1024},
+	{"voyage-finance-2", 1024}, {"voyage-law-2", 1024}, {"voyage-multilingual-2", 1024},
+	{"nomic-embed-text", 768}, {"mxbai-embed-large", 1024}, {"all-minilm", 384},
+	{"snowflake-arctic-embed", 1024}, {"bge-m3", 1024},
+};
+
+/* pgvector's on-disk layout of a vector (src/vector.h), which is stable */
+typedef struct AiVector
+{
+	int32		vl_len_;
+	int16		dim;
+	int16		unused;
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} AiVector;
+
+static Datum
+make_vector(const float *x, int dim)
+{
+	AiVector   *v = palloc0(offsetof(AiVector, x) + sizeof(float) * dim);
+
+	SET_VARSIZE(v, offsetof(AiVector, x) + sizeof(float) * dim);
+	v->dim = (int16) dim;
+	memcpy(v->x, x, sizeof(float) * dim);
+	return PointerGetDatum(v);
+}
+
+static bool
+interrupt_pending(void *arg)
+{
+	(void) arg;
+	return InterruptPending != 0;
+}
+
+static char *
+arg_text(FunctionCallInfo fcinfo, int n)
+{
+	if (PG_NARGS() <= n || PG_ARGISNULL(n))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+static int
+arg_dims(FunctionCallInfo fcinfo, int n, const char *model, bool *given)
+{
+	*given = PG_NARGS() > n && !PG_ARGISNULL(n);
+	if (*given)
+	{
+		int			d = PG_GETARG_INT32(n);
+
+		if (d < 1 || d > AI_VECTOR_MAX_DIM)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("dimensions %d is out of range", d),
+					 errhint("Use between 1 and %d dimensions.", AI_VECTOR_MAX_DIM)));
+		return d;
+	}
+	for (size_t i = 0; i < lengthof(known_models); i++)
+		if (strcmp(known_models[i].model, model) == 0)
+			return known_models[i].dims;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("the dimensions of model \"%s\" are not known", model),
+			 errhint("Pass dimensions => N, the size of the model's vectors.")));
+	pg_unreachable();
+}
+
+/*
+ * The key: the argument, else the setting ai.<name> in lower case, else the
+ * server's environment variable <name>. NULL when none is set.
+ */
+static char *
+resolve_key(const char *key, const char *key_name)
+{
+	char	   *setting;
+	const char *value;
+
+	if (key != NULL && key[0] != '\0')
+		return pstrdup(key);
+	if (key_name == NULL || key_name[0] == '\0')
+		return NULL;
+	setting = psprintf("ai.%s", key_name);
+	for (char *p = setting; *p; p++)
+		*p = (char) tolower((unsigned char) *p);
+	value = GetConfigOption(setting, true, false);
+	if (value != NULL && value[0] != '\0')
+		return pstrdup(value);
+	value = getenv(key_name);
+	return (value != NULL && value[0] != '\0') ? pstrdup(value) : NULL;
+}
+
+/* SQLSTATE for a provider failure */
+static int
+provider_sqlstate(int code)
+{
+	switch (code)
+	{
+		case PGAI_ENOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case PGAI_EINVAL:
+		case PGAI_EUTF8:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case PGAI_ETIMEOUT:
+		case PGAI_EHTTP:
+		case PGAI_EIO:
+			return ERRCODE_CONNECTION_FAILURE;	/* could not talk to it */
+		default:
+			return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+	}
+}
+
+/*
+ * A client handle owned by a memory context: freed when the context goes,
+ * by the reset callback, so an error anywhere still releases it.
+ */
+typedef struct ClientHolder
+{
+	provider_client *client;
+	MemoryContextCallback cb;
+} ClientHolder;
+
+static void
+free_held_client(void *arg)
+{
+	ClientHolder *h = arg;
+
+	provider_client_free(h->client);
+	h->client = NULL;
+}
+
+/*
+ * Embeds n texts with a client built from `opts`; fills out[n * dims].
+ * Raises errors with ereport.
+ */
+static void
+embed_with(const provider_options *opts, const char **texts, const size_t *lens, size_t n,
+		   float *out)
+{
+	ClientHolder *h = palloc0(sizeof(ClientHolder));
+	pgai_error	err;
+	pgai_status st;
+
+	h->cb.func = free_held_client;
+	h->cb.arg = h;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &h->cb);
+	if (provider_client_new(opts, &h->client, &err) != PGAI_OK)
+		ereport(ERROR,
+				(errcode(provider_sqlstate(err.code)),
+				 errmsg("could not set up the %s client: %s",
+						provider_kind_name(opts->kind), err.message)));
+	for (;;)
+	{
+		st = provider_client_embed(h->client, texts, lens, n, out, NULL, &err);
+		if (st == PGAI_OK)
+			break;
+		if (st != PGAI_ECANCELED)
+			ereport(ERROR,
+					(errcode(provider_sqlstate(err.code)),
+					 errmsg("%s embedding failed: %s", provider_kind_name(opts->kind),
+							err.message),
+					 opts->kind == PROVIDER_OLLAMA ?
+					 errhint("Is Ollama running at %s? Set ai.ollama_host or pass host =>.",
+							 opts->base_url ? opts->base_url : PROVIDER_OLLAMA_DEFAULT_URL) : 0));
+		/* a cancel or timeout raises here; other interrupts come back */
+		CHECK_FOR_INTERRUPTS();
+	}
+	free_held_client(h);
+}
+
+/* Either form: one text (returns a vector) or text[] (returns rows). */
+static Datum
+embed_call(FunctionCallInfo fcinfo, provider_options *opts, bool array)
+{
+	if (!array)
+	{
+		text	   *input = PG_GETARG_TEXT_PP(1);
+		const char *texts[1] = {VARDATA_ANY(input)};
+		size_t		lens[1] = {VARSIZE_ANY_EXHDR(input)};
+		float	   *out = palloc(sizeof(float) * opts->dimensions);
+
+		embed_with(opts, texts, lens, 1, out);
+		PG_RETURN_DATUM(make_vector(out, opts->dimensions));
+	}
+	else
+	{
+		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					m = 0;
+		const char **texts;
+		size_t	   *lens;
+		float	   *out;
+
+		InitMaterializedSRF(fcinfo, 0);
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		texts = palloc(sizeof(char *) * Max(n, 1));
+		lens = palloc(sizeof(size_t) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			if (nulls[i])
+				continue;
+			texts[m] = VARDATA_ANY(DatumGetTextPP(elems[i]));
+			lens[m] = VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i]));
+			m++;
+		}
+		out = palloc(sizeof(float) * opts->dimensions * Max(m, 1));
+		if (m > 0)
+			embed_with(opts, texts, lens, (size_t) m, out);
+		for (int i = 0, j = 0; i < n; i++)
+		{
+			Datum		values[2];
+			bool		isnull[2] = {false, false};
+
+			values[0] = Int32GetDatum(i);
+			if (nulls[i])
+				isnull[1] = true;
+			else
+				values[1] = make_vector(out + (size_t) j++ * opts->dimensions, opts->dimensions);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+		}
+		return (Datum) 0;
+	}
+}
+
+static void
+base_options(provider_options *opts, provider_kind kind, FunctionCallInfo fcinfo)
+{
+	provider_options_init(opts, kind);
+	opts->model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	opts->should_cancel = interrupt_pending;
+}
+
+/* (model, input, api_key, api_key_name, dimensions, openai_user, base_url) */
+static Datum
+openai_common(FunctionCallInfo fcinfo, bool array)
+{
+	provider_options opts;
+	char	   *key_name = arg_text(fcinfo, 3);
+	bool		given;
+
+	base_options(&opts, PROVIDER_OPENAI, fcinfo);
+	opts.api_key = resolve_key(arg_text(fcinfo, 2), key_name ? key_name : "OPENAI_API_KEY");
+	opts.dimensions = arg_dims(fcinfo, 4, opts.model, &given);
+	opts.send_dimensions = given;	/* as pgai: only when asked for */
+	opts.user = arg_text(fcinfo, 5);
+	opts.base_url = arg_text(fcinfo, 6);
+	if (opts.base_url == NULL && ai_openai_base_url != NULL && ai_openai_base_url[0] != '\0')
+		opts.base_url = ai_openai_base_url;
+	if (opts.api_key == NULL && opts.base_url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no API key for OpenAI"),
+				 errhint("Pass api_key =>, SET ai.openai_api_key, or set %s in the server's environment.",
+						 key_name ? key_name : "OPENAI_API_KEY")));
+	return embed_call(fcinfo, &opts, array);
+}
+
+Datum
+openai_embed(PG_FUNCTION_ARGS)
+{
+	return openai_common(fcinfo, false);
+}
+
+Datum
+openai_embed_array(PG_FUNCTION_ARGS)
+{
+	return openai_common(fcinfo, true);
+}
+
+/* (model, input, host, keep_alive, embedding_options jsonb, dimensions) */
+static Datum
+ollama_common(FunctionCallInfo fcinfo, bool array)
+{
+	provider_options opts;
+	bool		given;
+	char	   *host = arg_text(fcinfo, 2);
+
+	base_options(&opts, PROVIDER_OLLAMA, fcinfo);
+	if (host == NULL && ai_ollama_host != NULL && ai_ollama_host[0] != '\0')
+		host = ai_ollama_host;
+	if (host == NULL && getenv("OLLAMA_HOST") != NULL && getenv("OLLAMA_HOST")[0] != '\0')
+		host = getenv("OLLAMA_HOST");
+	if (host != NULL && strstr(host, "://") == NULL)
+		host = psprintf("http://%s", host);
+	opts.base_url = host;
+	opts.keep_alive = arg_text(fcinfo, 3);
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+	{
+		Jsonb	   *o = PG_GETARG_JSONB_P(4);
+
+		opts.options_json = JsonbToCString(NULL, &o->root, VARSIZE(o));
+	}
+	opts.dimensions = arg_dims(fcinfo, 5, opts.model, &given);
+	return embed_call(fcinfo, &opts, array);
+}
+
+Datum
+ollama_embed(PG_FUNCTION_ARGS)
+{
+	return ollama_common(fcinfo, false);
+}
+
+Datum
+ollama_embed_array(PG_FUNCTION_ARGS)
+{
+	return ollama_common(fcinfo, true);
+}
+
+/* (model, input, input_type, api_key, api_key_name, dimensions, base_url) */
+static Datum
+voyageai_common(FunctionCallInfo fcinfo, bool array)
+{
+	provider_options opts;
+	char	   *key_name = arg_text(fcinfo, 4);
+	bool		given;
+
+	base_options(&opts, PROVIDER_VOYAGE, fcinfo);
+	opts.input_type = arg_text(fcinfo, 2);
+	opts.api_key = resolve_key(arg_text(fcinfo, 3), key_name ? key_name : "VOYAGE_API_KEY");
+	opts.dimensions = arg_dims(fcinfo, 5, opts.model, &given);
+	opts.send_dimensions = given;
+	opts.base_url = arg_text(fcinfo, 6);
+	if (opts.api_key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no API key for Voyage AI"),
+				 errhint("Pass api_key =>, SET ai.voyage_api_key, or set %s in the server's environment.",
+						 key_name ? key_name : "VOYAGE_API_KEY")));
+	return embed_call(fcinfo, &opts, array);
+}
+
+Datum
+voyageai_embed(PG_FUNCTION_ARGS)
+{
+	return voyageai_common(fcinfo, false);
+}
+
+Datum
+voyageai_embed_array(PG_FUNCTION_ARGS)
+{
+	return voyageai_common(fcinfo, true);
+}
