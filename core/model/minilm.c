@@ -379,73 +379,94 @@ typedef struct scratch
  * load time (the library itself is compiled for baseline x86-64).
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define VECTORIZE __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+#define VECTORIZE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("O3", "fp-contract=fast")))
 #else
 #define VECTORIZE
 #endif
 
-/*
- * exp(x) for x <= 0 (softmax arguments after subtracting the maximum):
- * 2^k * p(r) with x = k ln2 + r, |r| <= ln2/2, p a degree-6 Taylor
- * polynomial: relative error below 2e-7, i.e. float rounding. Arguments
- * below -87 give 0, as expf does up to denormals.
- */
-static inline float
-exp_neg(float x)
-{
-	x = x < -87.0f ? -87.0f : x;
-	/* round x / ln2 to the nearest integer by adding 1.5 * 2^23 */
-	float		k = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-	float		r = x - k * 0.693145752f - k * 1.42860677e-6f;	/* two-part ln2 */
-	float		p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
-	union
-	{
-		float		f;
-		int32_t		i;
-	}			two;
-
-	two.i = ((int32_t) k + 127) << 23;
-	return p * two.f;
-}
+/* 16 floats / ints: GCC vector extensions, lowered to whatever the clone's
+ * target has (one zmm register, two ymm, four xmm) */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 
 #define LANES 16
+
+/* Helpers are macros: functions taking or returning 64-byte vectors would
+ * have a different ABI in the baseline build (-Wpsabi). */
+#define V16_LOAD(v, p) memcpy(&(v), (p), sizeof(v16f))
+#define V16_STORE(p, v) memcpy((p), &(v), sizeof(v16f))
+/* mask ? a : b, lane-wise */
+#define V16_SELECT(mask, a, b) \
+	((v16f) (((v16i) (a) & (mask)) | ((v16i) (b) & ~(mask))))
+
+/*
+ * out = exp(x) for x <= 0 (softmax arguments after subtracting the
+ * maximum): 2^k * p(r) with x = k ln2 + r, |r| <= ln2/2, p the degree-6
+ * Taylor polynomial: relative error below 2e-7, i.e. float rounding.
+ * Arguments below -87 are clamped there (exp(-87) ~ 1.6e-38, negligible in
+ * a sum that holds exp(0) = 1). k is rounded by adding and removing
+ * 1.5 * 2^23; ln2 is split in two parts for an exact k * ln2.
+ */
+#define EXP_NEG16(out, xin) do { \
+	v16f		x_ = (xin); \
+	v16f		lo_ = (v16f) {0} - 87.0f; \
+	v16f		mg_ = (v16f) {0} + 12582912.0f; \
+	x_ = V16_SELECT(x_ < lo_, lo_, x_); \
+	v16f		k_ = (x_ * 1.44269504f + mg_) - mg_; \
+	v16f		r_ = x_ - k_ * 0.693145752f - k_ * 1.42860677e-6f; \
+	v16f		p_ = 1.0f + r_ * (1.0f + r_ * (0.5f + r_ * (1.0f / 6 + r_ * (1.0f / 24 + \
+					r_ * (1.0f / 120 + r_ * (1.0f / 720)))))); \
+	v16i		e_ = (__builtin_convertvector(k_, v16i) + 127) << 23; \
+	(out) = p_ * (v16f) e_; \
+} while (0)
 
 VECTORIZE static void
 softmax(float *row, int n)
 {
-	float		mx[LANES],
-				sum[LANES];
-	float		m,
-				total = 0;
 	int			j = 0;
+	float		m = row[0],
+				total = 0;
+	v16f		v,
+				e,
+				sum = {0};
 
-	/* max and sum kept per lane so the loops vectorize without
-	 * reassociating floating point (which the compiler may not do) */
-	for (int l = 0; l < LANES; l++)
-		mx[l] = row[0];
-	for (; j + LANES <= n; j += LANES)
+	if (n >= LANES)
+	{
+		v16f		mx;
+
+		V16_LOAD(mx, row);
+		for (j = LANES; j + LANES <= n; j += LANES)
+		{
+			V16_LOAD(v, row + j);
+			mx = V16_SELECT(v > mx, v, mx);
+		}
 		for (int l = 0; l < LANES; l++)
-			mx[l] = row[j + l] > mx[l] ? row[j + l] : mx[l];
-	m = mx[0];
-	for (int l = 1; l < LANES; l++)
-		m = mx[l] > m ? mx[l] : m;
+			m = mx[l] > m ? mx[l] : m;
+	}
 	for (; j < n; j++)
 		m = row[j] > m ? row[j] : m;
 
-	for (int l = 0; l < LANES; l++)
-		sum[l] = 0;
 	for (j = 0; j + LANES <= n; j += LANES)
-		for (int l = 0; l < LANES; l++)
-		{
-			float		e = exp_neg(row[j + l] - m);
-
-			row[j + l] = e;
-			sum[l] += e;
-		}
-	for (; j < n; j++)
 	{
-		row[j] = exp_neg(row[j] - m);
-		total += row[j];
+		V16_LOAD(v, row + j);
+		EXP_NEG16(e, v - m);
+		V16_STORE(row + j, e);
+		sum += e;
+	}
+	if (j < n)
+	{
+		/* the tail through the same code, padded with -inf-like values */
+		float		tail[LANES];
+
+		for (int l = 0; l < LANES; l++)
+			tail[l] = j + l < n ? row[j + l] - m : -100.0f;
+		V16_LOAD(v, tail);
+		EXP_NEG16(e, v);
+		for (int l = 0; j + l < n; l++)
+		{
+			row[j + l] = e[l];
+			total += e[l];
+		}
 	}
 	for (int l = 0; l < LANES; l++)
 		total += sum[l];

@@ -10,7 +10,8 @@
  * of each text, space-separated, one line per text; otherwise the
  * embeddings as little-endian float32 [n x dim] to --out (default stdout).
  * Timing of the embedding call alone goes to stderr as
- * "embed_seconds <s> texts <n> tokens <t>". --batch B embeds B texts per
+ * "embed_seconds <s> texts <n> tokens <t> cpu_seconds <c>" (c: CPU time of
+ * all threads of the process during the embedding). --batch B embeds B texts per
  * pgai_model_embed call (default: all in one call).
  */
 #include <stdio.h>
@@ -160,7 +161,9 @@ main(int argc, char **argv)
 		int			dim = pgai_model_dim(m);
 		float	   *out = malloc((n ? n : 1) * (size_t) dim * sizeof(float));
 		struct timespec t0,
-					t1;
+					t1,
+					c0,
+					c1;
 		FILE	   *f;
 
 		if (out == NULL)
@@ -169,6 +172,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 		for (int r = 0; r < (repeat > 0 ? repeat : 1); r++)
 		{
 			size_t		step = batch > 0 ? (size_t) batch : (n ? n : 1);
@@ -186,6 +190,7 @@ main(int argc, char **argv)
 			}
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 		{
 			size_t		total = 0;
 			int32_t		ids[PGAI_MODEL_MAX_TOKENS];
@@ -197,9 +202,10 @@ main(int argc, char **argv)
 				pgai_model_tokenize(m, texts[i], lens[i], ids, PGAI_MODEL_MAX_TOKENS, &k, NULL, 0);
 				total += k;
 			}
-			fprintf(stderr, "embed_seconds %.6f texts %zu tokens %zu\n",
-					(double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9 / 1.0,
-					n * (size_t) (repeat > 0 ? repeat : 1), total * (size_t) (repeat > 0 ? repeat : 1));
+			fprintf(stderr, "embed_seconds %.6f texts %zu tokens %zu cpu_seconds %.6f\n",
+					(double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9,
+					n * (size_t) (repeat > 0 ? repeat : 1), total * (size_t) (repeat > 0 ? repeat : 1),
+					(double) (c1.tv_sec - c0.tv_sec) + (double) (c1.tv_nsec - c0.tv_nsec) / 1e9);
 		}
 		f = outpath ? fopen(outpath, "wb") : stdout;
 		if (f == NULL || fwrite(out, sizeof(float) * (size_t) dim, n, f) != n)
