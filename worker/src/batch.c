@@ -373,8 +373,15 @@ encode_rows(const batch *b, const bool *write, bool binary, copybuf *c)
 			continue;
 		for (size_t ch = 0; ch < r->chunks.count; ch++)
 		{
-			const float *vec = b->vectors + (r->first_text + ch) * (size_t) dims;
-			const chunk_span *span = &r->chunks.items[ch];
+			size_t		t = r->first_text + ch;
+			const float *vec = b->vectors + t * (size_t) dims;
+
+			/*
+			 * The store keeps the text that was embedded, the chunk as the
+			 * template formatted it, as pgai's worker does.
+			 */
+			const chunk_span span_text = {b->texts[t], b->lens[t]};
+			const chunk_span *span = &span_text;
 
 			if (binary)
 			{
@@ -516,7 +523,7 @@ exec_keys(PGconn *conn, const batch *b, const char *sql, const bool *which,
 		key_params_free(b->v, &kp);
 		return true;
 	}
-	res = db_exec(conn, sql, kp.n, kp.values, expect, err);
+	res = db_exec_prepared(conn, sql, kp.n, kp.values, expect, err);
 	key_params_free(b->v, &kp);
 	if (out != NULL)
 		*out = res;
@@ -544,7 +551,7 @@ claim(PGconn *conn, batch *b, const worker_options *opt, pgai_error *err)
 	params[0] = limit;
 	params[1] = b->token;
 	params[2] = lease;
-	res = db_exec(conn, v->sql_claim, 3, params, PGRES_TUPLES_OK, err);
+	res = db_exec_prepared(conn, v->sql_claim, 3, params, PGRES_TUPLES_OK, err);
 	if (res == NULL)
 		return -1;
 	n = PQntuples(res);

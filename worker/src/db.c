@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "worker.h"
@@ -40,6 +41,89 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *values,
 		return NULL;
 	}
 	return res;
+}
+
+/*
+ * Prepared statements, per thread: the generated statements run once a
+ * batch, so planning them each time would cost as much as running them.
+ * Entries remember the backend they were prepared in; after a reconnect
+ * (a new backend pid) they are prepared again.
+ */
+typedef struct prepared
+{
+	int			backend_pid;
+	uint64_t	hash;
+	char	   *sql;
+	char		name[24];
+} prepared;
+
+static _Thread_local prepared *cache = NULL;
+static _Thread_local size_t n_cache = 0;
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+	return h;
+}
+
+PGresult *
+db_exec_prepared(PGconn *conn, const char *sql, int nparams, const char *const *values,
+				 ExecStatusType expect, pgai_error *err)
+{
+	int			pid = PQbackendPID(conn);
+	uint64_t	h = fnv1a(sql);
+	prepared   *p = NULL;
+	PGresult   *res;
+
+	for (size_t i = 0; i < n_cache; i++)
+		if (cache[i].backend_pid == pid && cache[i].hash == h && strcmp(cache[i].sql, sql) == 0)
+		{
+			p = &cache[i];
+			break;
+		}
+	if (p == NULL)
+	{
+		char		name[24];
+
+		snprintf(name, sizeof(name), "pgai_%zu", n_cache);
+		res = PQprepare(conn, name, sql, nparams, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		{
+			set_db_error(err, conn, res);
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+		cache = xrealloc(cache, (n_cache + 1) * sizeof(prepared));
+		p = &cache[n_cache++];
+		p->backend_pid = pid;
+		p->hash = h;
+		p->sql = xstrdup(sql);
+		memcpy(p->name, name, sizeof(name));
+	}
+	res = PQexecPrepared(conn, p->name, nparams, values, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != expect)
+	{
+		set_db_error(err, conn, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Forgets this thread's prepared statements (call before it exits). */
+void
+db_forget_prepared(void)
+{
+	for (size_t i = 0; i < n_cache; i++)
+		free(cache[i].sql);
+	free(cache);
+	cache = NULL;
+	n_cache = 0;
 }
 
 /* A statement without parameters or rows (BEGIN, COMMIT, LISTEN...). */

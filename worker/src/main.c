@@ -25,6 +25,9 @@
 #include "pgai_provider.h"
 #include "worker.h"
 
+#define Min(a, b) ((a) < (b) ? (a) : (b))
+#define Max(a, b) ((a) > (b) ? (a) : (b))
+
 volatile sig_atomic_t worker_stop = 0;
 
 static void
@@ -75,7 +78,7 @@ usage(FILE *f)
 		  "      --once              process everything pending, then exit\n"
 		  "  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
 		  "      --poll-interval T   how often to look for work when idle (default 5s)\n"
-		  "  -c, --concurrency N     worker threads, one connection each (default 1)\n"
+		  "  -c, --concurrency N     worker threads, one connection each (default: cores, up to 4)\n"
 		  "      --batch-size N      rows per claim (default: the vectorizer's, else 100)\n"
 		  "      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
 		  "      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
@@ -182,7 +185,13 @@ worker_thread(void *arg)
 		ctx->fatal = 1;
 		return NULL;
 	}
+	/*
+	 * Custom plans: the store and queues grow and shrink under a worker by
+	 * orders of magnitude, and a generic plan made while they were small
+	 * (a sequential scan) would stay. Statements are still parsed once.
+	 */
 	if (!db_command(conn, "SET application_name = 'pgai vectorizer worker'", &err) ||
+		!db_command(conn, "SET plan_cache_mode = force_custom_plan", &err) ||
 		(!opt->once && !db_command(conn, "LISTEN ai_vectorizer_work", &err)))
 	{
 		log_line("cannot prepare the connection: %s", err.message);
@@ -251,6 +260,7 @@ worker_thread(void *arg)
 	}
 	embedder_close(emb);
 	free(marks);
+	db_forget_prepared();
 	PQfinish(conn);
 	return NULL;
 }
@@ -298,7 +308,8 @@ run_worker(int argc, char **argv)
 	struct sigaction sa;
 
 	opt.poll_interval = 5;
-	opt.concurrency = 1;
+	/* one thread a core (up to 4): HTTP waits and database writes overlap */
+	opt.concurrency = (int) Min(Max(sysconf(_SC_NPROCESSORS_ONLN), 1), 4);
 	opt.max_attempts = 6;
 	opt.retry_backoff = 10;
 	opt.lease_seconds = 300;

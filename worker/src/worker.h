@@ -146,6 +146,10 @@ extern void indexer_maybe_create(PGconn *conn, const vectorizer *v);
 extern PGresult *db_exec(PGconn *conn, const char *sql, int nparams,
 						 const char *const *values, ExecStatusType expect,
 						 pgai_error *err);
+extern PGresult *db_exec_prepared(PGconn *conn, const char *sql, int nparams,
+								  const char *const *values, ExecStatusType expect,
+								  pgai_error *err);
+extern void db_forget_prepared(void);
 extern bool db_command(PGconn *conn, const char *sql, pgai_error *err);
 extern char *db_ident(PGconn *conn, const char *name);
 extern char *db_array_literal(const char *const *values, size_t n);

@@ -95,8 +95,10 @@ def test_spec_blog_posts_reach_openai_exactly(conn: psycopg.Connection, dbname: 
                and b["user"] == "blog-app" and b["encoding_format"] == "base64" for b in bodies)
     assert all(r["headers"].get("authorization") == f"Bearer {KEY}" for r in fake.requests)
     got = stored(conn)
-    assert {k: v[0] for k, v in got.items()} == {(1, 0): "Vectors live next to rows.",
-                                                 (2, 0): 'He said "hi" & left $5\nbehind.'}
+    # the store keeps the text that was embedded, as pgai does
+    assert {k: v[0] for k, v in got.items()} == {
+        (1, 0): "Title: Postgres\nContent: Vectors live next to rows.",
+        (2, 0): 'Title: Quotes\nContent: He said "hi" & left $5\nbehind.'}
     for (i, _), (_, vec) in got.items():
         title, content = conn.execute("SELECT title, content FROM blog_posts WHERE id = %s", (i,)).fetchone()
         want = fake.expected("text-embedding-3-small", f"Title: {title}\nContent: {content}", 768)
@@ -205,7 +207,7 @@ def test_stale_result_is_not_written(conn: psycopg.Connection, dbname: str, fake
     sent = [t for r in fake.requests for t in r["body"]["input"]]
     assert sent[0].endswith("old content") and sent[-1].endswith("new content")
     got = stored(conn)
-    assert [c for c, _ in got.values()] == ["new content"]
+    assert [c for c, _ in got.values()] == ["Title: t\nContent: new content"]
     want = fake.expected("text-embedding-3-small", "Title: t\nContent: new content", 768)
     assert np.allclose(next(iter(got.values()))[1], want, atol=1e-7)
     assert pending(conn, vid) == 0
