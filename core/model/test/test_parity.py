@@ -39,9 +39,16 @@ def golden():
     return meta
 
 
+@pytest.fixture(scope="module", autouse=True)
+def built_cli():
+    """Build (or bring up to date) embed_cli; make is a no-op when it is."""
+    res = subprocess.run(["make", "-s", "-C", str(CORE), "build/embed_cli"],
+                         capture_output=True, text=True)
+    if res.returncode != 0 or not CLI.exists():
+        pytest.fail(f"could not build {CLI}:\n{res.stdout}{res.stderr}")
+
+
 def run_cli(texts, *args):
-    if not CLI.exists():
-        pytest.fail(f"{CLI} not built: run `make -C core`")
     inp = "".join(t.encode("utf-8").hex() + "\n" for t in texts).encode()
     res = subprocess.run([str(CLI), "--dir", model_dir(), *args], input=inp,
                          capture_output=True, timeout=600)
@@ -74,8 +81,6 @@ def test_embeddings_match(golden, threads):
 
 
 def test_missing_model_dir_is_clear_error(tmp_path):
-    if not CLI.exists():
-        pytest.fail(f"{CLI} not built: run `make -C core`")
     res = subprocess.run([str(CLI), "--dir", str(tmp_path / "nope")], input=b"",
                          capture_output=True)
     assert res.returncode == 1
