@@ -72,6 +72,13 @@ typedef struct pgai_model pgai_model;
 const char *pgai_model_status_str(pgai_model_status status);
 
 /*
+ * Non-zero when `name` names the built-in model: "all-MiniLM-L6-v2" or the
+ * Hugging Face id "sentence-transformers/all-MiniLM-L6-v2", compared
+ * without regard to ASCII case (as the hub resolves ids). NULL gives 0.
+ */
+int			pgai_model_known_name(const char *name);
+
+/*
  * The directory to load from when the caller has no setting of its own:
  * the environment variable PGAI_MODEL_DIR if set and non-empty, else
  * PGAI_MODEL_DEFAULT_DIR. The returned string is owned by the environment or

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -86,6 +87,18 @@ pgai_model_status_str(pgai_model_status status)
 			return "canceled";
 	}
 	return "unknown status";
+}
+
+int
+pgai_model_known_name(const char *name)
+{
+	static const char hf_prefix[] = "sentence-transformers/";
+
+	if (name == NULL)
+		return 0;
+	if (strncasecmp(name, hf_prefix, sizeof(hf_prefix) - 1) == 0)
+		name += sizeof(hf_prefix) - 1;
+	return strcasecmp(name, PGAI_MODEL_NAME) == 0;
 }
 
 const char *

@@ -396,6 +396,13 @@ test_default_dir(void **state)
 	assert_string_equal(pgai_model_default_dir(), PGAI_MODEL_DEFAULT_DIR);
 	unsetenv("PGAI_MODEL_DIR");
 	assert_string_equal(pgai_model_status_str(PGAI_MODEL_ECORRUPT), "model file corrupt");
+	assert_true(pgai_model_known_name("all-MiniLM-L6-v2"));
+	assert_true(pgai_model_known_name("all-minilm-l6-v2"));
+	assert_true(pgai_model_known_name("sentence-transformers/all-MiniLM-L6-v2"));
+	assert_false(pgai_model_known_name("sentence-transformers/all-MiniLM-L12-v2"));
+	assert_false(pgai_model_known_name("text-embedding-3-small"));
+	assert_false(pgai_model_known_name(""));
+	assert_false(pgai_model_known_name(NULL));
 }
 
 int
