@@ -115,8 +115,10 @@ void		pgai_model_set_threads(pgai_model *model, int threads);
  * U+FFFD, which tokenization drops. Writes n * pgai_model_dim() floats to
  * the caller-owned `out`, row i being the L2-normalised embedding of
  * texts[i] (an empty text gets the embedding of "[CLS] [SEP]", as in the
- * reference). Texts are sorted by length and run in padded batches of
- * similar length; the order of `out` follows `texts`.
+ * reference). Texts are sorted by length and cut into sub-batches of
+ * similar length, packed without padding; the order of `out` follows
+ * `texts`. If helper threads cannot be created the calling thread does
+ * all the work.
  */
 pgai_model_status pgai_model_embed(const pgai_model *model,
 								   const char *const *texts,
@@ -128,7 +130,9 @@ pgai_model_status pgai_model_embed(const pgai_model *model,
  * read between sub-batches (each a fraction of a second), and the call then
  * returns PGAI_MODEL_ECANCELED with `out` partly written and all scratch
  * freed. A PostgreSQL backend passes &InterruptPending and runs
- * CHECK_FOR_INTERRUPTS() after the call. cancel may be NULL.
+ * CHECK_FOR_INTERRUPTS() after the call; since InterruptPending is also
+ * raised for interrupts that do not end the query, it calls again when
+ * CHECK_FOR_INTERRUPTS() returns. cancel may be NULL.
  */
 pgai_model_status pgai_model_embed_cancelable(const pgai_model *model,
 											  const char *const *texts,
