@@ -24,6 +24,14 @@
 
 #include "worker.h"
 
+/*
+ * Rows per claim when neither --batch-size nor the vectorizer's processing
+ * config says: measured with bench/worker, 400 rows a claim amortises the
+ * claim and write statements without starving the other threads of work
+ * (100 was 25% slower, 1000 slower again at two threads).
+ */
+#define DEFAULT_BATCH_SIZE 400
+
 typedef enum row_state
 {
 	ROW_PENDING,				/* claimed, being worked on */
@@ -545,7 +553,7 @@ claim(PGconn *conn, batch *b, const worker_options *opt, pgai_error *err)
 	int			n;
 
 	snprintf(limit, sizeof(limit), "%d",
-			 opt->batch_size > 0 ? opt->batch_size : v->batch_size > 0 ? v->batch_size : 100);
+			 opt->batch_size > 0 ? opt->batch_size : v->batch_size > 0 ? v->batch_size : DEFAULT_BATCH_SIZE);
 	snprintf(lease, sizeof(lease), "%g", opt->lease_seconds);
 	make_token(b->token);
 	params[0] = limit;
