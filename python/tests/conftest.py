@@ -1,43 +1,26 @@
-"""Fixtures for tests that need the private PostgreSQL cluster.
+"""Fixtures of the pgai package's end-to-end tests (`dbname` and `conn`, a
+fresh database with the extension, come from the repository's conftest.py).
 
-`make test` starts the cluster (scripts/pgcluster) and exports PGHOST,
-PGPORT and PGUSER; each test gets a fresh database with the extension
-installed, so tests never see each other's vectorizers.
-"""
+`fake` is the fake OpenAI server on 127.0.0.1; `run_worker(dbname)` runs the
+real worker once against it (see pgai_testing.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
+from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
-
-def _admin_conninfo() -> str:
-    if "PGHOST" not in os.environ:
-        pytest.fail("PGHOST is not set: run the tests with `make test`, "
-                    "which starts the private cluster")
-    return "dbname=postgres"
+import pgai_testing
+from pgai_testing import RunWorker
 
 
 @pytest.fixture
-def dbname() -> Iterator[str]:
-    name = f"pgai_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with psycopg.connect(f"dbname={name}", autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION ai CASCADE")
-        yield name
-    finally:
-        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+def fake() -> Iterator[Any]:
+    with pgai_testing.fake_providers().FakeProviders() as f:
+        yield f
 
 
 @pytest.fixture
-def conn(dbname: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(f"dbname={dbname}", autocommit=True) as c:
-        yield c
+def run_worker(fake: Any) -> RunWorker:
+    return lambda dbname: pgai_testing.run_worker(dbname, fake)

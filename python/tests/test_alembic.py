@@ -6,13 +6,18 @@ step imports the models as they are on disk at that moment."""
 from __future__ import annotations
 
 import os
+import string
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
+
+from pgai_testing import MODEL, RunWorker
 
 ENV_PY = '''
 import sys
@@ -133,14 +138,30 @@ def _body(script: str, fn: str) -> str:
                      if not line.strip().startswith("# ###")).strip()
 
 
+POSTS = [(1, "Postgres", "Vectors live next to rows."),
+         (2, "Quotes", 'He said "hi" & left $5\nbehind.')]
+
+
+def _embedded(conn: psycopg.Connection, fake: Any, store: str, template: str, model: str,
+              dims: int) -> None:
+    """The worker embedded every post: one chunk each, the formatted text
+    (Python's string.Template, as pgai) in `chunk`, the provider's vector."""
+    rows = conn.execute(f"SELECT id, chunk_seq, chunk, embedding::real[] FROM {store}"
+                        " ORDER BY id").fetchall()
+    assert [(i, seq) for i, seq, _, _ in rows] == [(i, 0) for i, _, _ in POSTS]
+    for (_, _, chunk, vec), (_, title, content) in zip(rows, POSTS, strict=True):
+        assert chunk == string.Template(template).substitute(title=title, chunk=content)
+        np.testing.assert_allclose(vec, fake.expected(model, chunk, dims), atol=1e-7)
+
+
 def _vectorizers(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
     return [(r[0], r[1], r[2]) for r in conn.execute(
         "SELECT target_table, config->'embedding'->>'model', config->'formatting'->>'template'"
         " FROM ai.vectorizer ORDER BY id")]
 
 
-def test_autogenerate_and_round_trip(tmp_path: Path, dbname: str,
-                                     conn: psycopg.Connection) -> None:
+def test_autogenerate_and_round_trip(tmp_path: Path, dbname: str, conn: psycopg.Connection,
+                                     fake: Any, run_worker: RunWorker) -> None:
     project = Project(tmp_path, dbname)
     v1 = MODEL_HEAD + FIELD.format(model="text-embedding-3-small", dims=768)
     project.models(v1)
@@ -159,6 +180,10 @@ def test_autogenerate_and_round_trip(tmp_path: Path, dbname: str,
     template = "Title: ${title}\nContent: ${chunk} it's \\ $$"
     assert _vectorizers(conn) == [("blog_posts_content_embeddings_store",
                                    "text-embedding-3-small", template)]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO blog_posts VALUES (%s, %s, %s)", POSTS)
+    run_worker(dbname)
+    _embedded(conn, fake, "blog_posts_content_embeddings_store", template, MODEL, 768)
 
     # nothing changed: an empty migration
     same = project.revision("same")
@@ -179,6 +204,10 @@ def test_autogenerate_and_round_trip(tmp_path: Path, dbname: str,
         "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attname = 'embedding'"
         " AND attrelid = 'blog_posts_content_embeddings_store'::regclass").fetchone() == (
             "vector(1536)",)
+    # the new vectorizer queued the existing rows; the worker embeds them again
+    run_worker(dbname)
+    _embedded(conn, fake, "blog_posts_content_embeddings_store", template,
+              "text-embedding-3-large", 1536)
 
     # the field removed: drop
     project.models(MODEL_HEAD)
@@ -198,7 +227,10 @@ def test_autogenerate_and_round_trip(tmp_path: Path, dbname: str,
                                    "text-embedding-3-small", template)]
     project.alembic("downgrade", "base")
     assert _vectorizers(conn) == []
-    assert conn.execute("SELECT to_regclass('blog_posts')").fetchone() == (None,)
+    assert conn.execute("SELECT to_regclass('blog_posts'),"
+                        " to_regclass('blog_posts_content_embeddings_store'),"
+                        " to_regclass('blog_posts_content_embeddings')").fetchone() == (
+                            None, None, None)
     project.alembic("upgrade", "head")
     assert _vectorizers(conn) == []
 
@@ -241,7 +273,7 @@ def downgrade():
 
 @pytest.mark.parametrize("flag", ["drop_all", "drop_objects"])
 def test_spec_migration_by_hand(tmp_path: Path, dbname: str, conn: psycopg.Connection,
-                                flag: str) -> None:
+                                fake: Any, run_worker: RunWorker, flag: str) -> None:
     project = Project(tmp_path, dbname)
     (tmp_path / "versions" / "0001_spec.py").write_text(
         SPEC_MIGRATION.replace("DROP_FLAG", flag))
@@ -250,6 +282,13 @@ def test_spec_migration_by_hand(tmp_path: Path, dbname: str, conn: psycopg.Conne
         "SELECT id, target_table, config->'chunking'->>'chunk_size',"
         " config->'formatting'->>'template' FROM ai.vectorizer").fetchall() == [
             (1, "blog_posts_embedding_store", "700", "Title: ${title}\nContent: ${chunk}")]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO blog_posts VALUES (%s, %s, %s)", POSTS)
+    run_worker(dbname)
+    _embedded(conn, fake, "blog_posts_embedding_store", "Title: ${title}\nContent: ${chunk}",
+              MODEL, 768)
+    assert conn.execute("SELECT chunk FROM blog_posts_embedding_store WHERE id = 1"
+                        ).fetchone() == ("Title: Postgres\nContent: Vectors live next to rows.",)
     project.alembic("downgrade", "base")
     assert conn.execute("SELECT count(*) FROM ai.vectorizer").fetchone() == (0,)
     # drop_all / drop_objects removed the store and the view too
