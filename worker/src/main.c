@@ -79,7 +79,7 @@ usage(FILE *f)
 		  "  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
 		  "      --poll-interval T   how often to look for work when idle (default 5s)\n"
 		  "  -c, --concurrency N     worker threads, one connection each (default: cores, up to 4)\n"
-		  "      --batch-size N      rows per claim (default: the vectorizer's, else 100)\n"
+		  "      --batch-size N      rows per claim (default: the vectorizer's, else 400)\n"
 		  "      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
 		  "      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
 		  "      --lease T           how long a claim holds its rows (default 5m)\n"
@@ -462,6 +462,20 @@ run_worker(int argc, char **argv)
 	return atomic_load(&stats.errors) > 0 ? 1 : 0;
 }
 
+static void
+main_usage(FILE *f)
+{
+	fputs("usage: pgai COMMAND [options]\n"
+		  "\n"
+		  "  vectorizer worker   embed queued rows and keep the stores in sync\n"
+		  "  vectorizer status   each vectorizer's queue, failures and index\n"
+		  "  vectorizer errors   recent errors of the vectorizers\n"
+		  "  vectorizer retry    put a vectorizer's failed rows back in its queue\n"
+		  "  search              semantic search from the shell\n"
+		  "\n"
+		  "Run pgai COMMAND --help for a command's options.\n", f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -469,9 +483,16 @@ main(int argc, char **argv)
 		return run_worker(argc - 2, argv + 2);
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
 	{
-		fputs("usage: pgai vectorizer worker [options]   (pgai vectorizer worker --help)\n", stdout);
+		main_usage(stdout);
 		return 0;
 	}
-	fputs("usage: pgai vectorizer worker [options]   (pgai vectorizer worker --help)\n", stderr);
+	if (argc >= 2)
+	{
+		int			rc = run_command(argc - 1, argv + 1);
+
+		if (rc >= 0)
+			return rc;
+	}
+	main_usage(stderr);
 	return 2;
 }

@@ -139,6 +139,13 @@ extern long batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 					  const worker_options *opt, worker_stats *stats,
 					  pgai_error *err);
 
+/*
+ * commands.c: the operator commands (vectorizer status/errors/retry,
+ * search). argv[0] is the command word; returns the exit status, or -1
+ * when argv names no such command.
+ */
+extern int	run_command(int argc, char **argv);
+
 /* indexer.c */
 extern void indexer_maybe_create(PGconn *conn, const vectorizer *v);
 
