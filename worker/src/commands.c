@@ -265,16 +265,34 @@ display_value(const grid *g, int row, int col)
 	return v;
 }
 
+/* A column's header: its name upper-cased, "_" as a space (malloc'd). */
+static char *
+header_label(const char *name)
+{
+	char	   *label = xstrdup(name);
+
+	for (char *p = label; *p; p++)
+		*p = *p == '_' ? ' ' : (*p >= 'a' && *p <= 'z' ? (char) (*p - 'a' + 'A') : *p);
+	return label;
+}
+
+/*
+ * An aligned table: numbers right-aligned, text left-aligned, two spaces
+ * between columns; a wrap_last column is cut to the terminal's width (but
+ * keeps at least 30 characters). Row -1 is the header.
+ */
 static void
 grid_print_table(FILE *f, const grid *g)
 {
 	int		   *width = xcalloc((size_t) g->n_cols, sizeof(int));
+	char	  **labels = xcalloc((size_t) g->n_cols, sizeof(char *));
 	bool		colour = colour_on();
 	int			term = terminal_width();
 
 	for (int c = 0; c < g->n_cols; c++)
 	{
-		width[c] = (int) strlen(g->cols[c].name);
+		labels[c] = header_label(g->cols[c].name);
+		width[c] = text_width(labels[c]);
 		for (int r = 0; r < g->n_rows; r++)
 		{
 			int			w = text_width(display_value(g, r, c));
@@ -289,56 +307,35 @@ grid_print_table(FILE *f, const grid *g)
 
 		for (int c = 0; c < g->n_cols; c++)
 		{
-			const char *paint = NULL;
 			bool		last = c == g->n_cols - 1;
-			int			w = width[c];
+			const char *v = r < 0 ? labels[c] : display_value(g, r, c);
+			const char *paint = !colour ? NULL : r < 0 ? C_BOLD : g->colour ? g->colour(g, r, c) : NULL;
+			int			limit = -1;
+			int			pad = width[c] - text_width(v);
 			int			n;
 
 			if (c > 0)
-			{
-				fputs("  ", f);
-				used += 2;
-			}
-			/* the last column fits the terminal, but keeps 30 characters */
+				used += fprintf(f, "  ");
 			if (last && g->cols[c].wrap_last)
-				w = term - used > 30 ? term - used : 30;
-			if (r < 0)
-			{
-				if (colour)
-					fputs(C_BOLD, f);
-				n = 0;
-				for (const char *p = g->cols[c].name; *p; p++, n++)
-					fputc(*p == '_' ? ' ' : (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p), f);
-				if (colour)
-					fputs(C_RESET, f);
-			}
-			else
-			{
-				const char *v = display_value(g, r, c);
-
-				if (colour && g->colour)
-					paint = g->colour(g, r, c);
-				if (g->cols[c].kind == COL_NUMBER)
-					for (int pad = text_width(v); pad < w; pad++, used++)
-						fputc(' ', f);
-				if (paint)
-					fputs(paint, f);
-				n = put_line_text(f, v, last && g->cols[c].wrap_last ? w : -1);
-				if (paint)
-					fputs(C_RESET, f);
-				if (g->cols[c].kind == COL_NUMBER)
-				{
-					used += n;
-					continue;
-				}
-			}
+				limit = term - used > 30 ? term - used : 30;
+			if (r >= 0 && g->cols[c].kind == COL_NUMBER)
+				for (; pad > 0; pad--, used++)
+					fputc(' ', f);
+			if (paint)
+				fputs(paint, f);
+			n = put_line_text(f, v, limit);
+			if (paint)
+				fputs(C_RESET, f);
 			used += n;
 			if (!last)
-				for (; n < width[c]; n++, used++)
+				for (; pad > 0; pad--, used++)
 					fputc(' ', f);
 		}
 		fputc('\n', f);
 	}
+	for (int c = 0; c < g->n_cols; c++)
+		free(labels[c]);
+	free(labels);
 	free(width);
 }
 
