@@ -530,12 +530,20 @@ options_free(cmd_options *o)
 	o->ids = NULL;
 }
 
+/*
+ * Connects; `options` (or NULL) goes in the startup packet, which servers
+ * do not log, unlike statement parameters.
+ */
 static PGconn *
-connect_db(const char *db_url)
+connect_with(const char *db_url, const char *options)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *values[] = {db_url, "pgai", NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, values, 1);
+	const char *keys[] = {"dbname", "fallback_application_name", "options", NULL};
+	const char *values[] = {db_url, "pgai", options, NULL};
+	PGconn	   *conn;
+
+	if (options == NULL)
+		keys[2] = NULL;
+	conn = PQconnectdbParams(keys, values, 1);
 
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
@@ -549,6 +557,44 @@ connect_db(const char *db_url)
 		return NULL;
 	}
 	return conn;
+}
+
+static PGconn *
+connect_db(const char *db_url)
+{
+	return connect_with(db_url, NULL);
+}
+
+/*
+ * The startup option that sets ai.<key name> (lower case) to the key from
+ * this environment, the setting ai.openai_embed and ai.voyageai_embed read:
+ * so the key never travels as a statement parameter a server might log.
+ * NULL when the environment has no key. Spaces and backslashes are escaped
+ * as libpq's options syntax wants.
+ */
+static char *
+key_option(const char *key_name)
+{
+	const char *key = key_name ? getenv(key_name) : NULL;
+	size_t		n;
+	char	   *out,
+			   *p;
+
+	if (key == NULL || key[0] == '\0')
+		return NULL;
+	n = strlen("-c ai.") + 2 * strlen(key_name) + 1 + 2 * strlen(key) + 1;
+	out = p = xcalloc(n, 1);
+	p += sprintf(p, "-c ai.");
+	for (const char *k = key_name; *k; k++)
+		*p++ = (char) ((*k >= 'A' && *k <= 'Z') ? *k - 'A' + 'a' : *k);
+	*p++ = '=';
+	for (const char *k = key; *k; k++)
+	{
+		if (*k == ' ' || *k == '\\')
+			*p++ = '\\';
+		*p++ = *k;
+	}
+	return out;
 }
 
 /* An int[] literal of the ids, or NULL (all vectorizers) when there are none. */
@@ -1108,7 +1154,7 @@ embed_query(PGconn *conn, PGresult *info, const char *query)
 	{
 		sql = "SELECT ai.openai_embed($2::text, $1::text, api_key => $3::text,"
 			" api_key_name => $4::text, dimensions => $5::int, base_url => $6::text)::text";
-		params[2] = env_or_null(key_name ? key_name : "OPENAI_API_KEY");
+		params[2] = NULL;		/* the key came as a startup option */
 		params[3] = key_name;
 		params[4] = dims;
 		params[5] = base_url ? base_url : env_or_null("OPENAI_BASE_URL");
@@ -1128,7 +1174,7 @@ embed_query(PGconn *conn, PGresult *info, const char *query)
 	{
 		sql = "SELECT ai.voyageai_embed($2::text, $1::text, input_type => 'query',"
 			" api_key => $3::text, api_key_name => $4::text, dimensions => $5::int)::text";
-		params[2] = env_or_null(key_name ? key_name : "VOYAGE_API_KEY");
+		params[2] = NULL;		/* the key came as a startup option */
 		params[3] = key_name;
 		params[4] = dims;
 		n = 5;
@@ -1206,7 +1252,23 @@ cmd_search(int argc, char **argv)
 	}
 	else
 	{
-		char	   *vec = embed_query(conn, info, query);
+		const char *impl = PQgetvalue(info, 0, 1);
+		const char *key_name = PQgetisnull(info, 0, 4) ?
+			(strcmp(impl, "voyageai") == 0 ? "VOYAGE_API_KEY" : "OPENAI_API_KEY") :
+			PQgetvalue(info, 0, 4);
+		char	   *opt = (strcmp(impl, "openai") == 0 || strcmp(impl, "voyageai") == 0) ?
+			key_option(key_name) : NULL;
+		char	   *vec = NULL;
+
+		/* a key from this environment: reconnect with it as a startup option */
+		if (opt != NULL)
+		{
+			PQfinish(conn);
+			conn = connect_with(o.db_url, opt);
+			free(opt);
+		}
+		if (conn != NULL)
+			vec = embed_query(conn, info, query);
 
 		rc = EXIT_FAILED;
 		if (vec != NULL)

@@ -317,3 +317,34 @@ def test_terminal_table_colour_and_width(conn: psycopg.Connection, dbname: str) 
     assert lines[0].split() == ["DISTANCE", "KEY", "CHUNK"]
     assert len(lines) == 6 and all(len(x) <= 50 for x in lines)
     assert lines[1].endswith("…") and "The cat curled" in lines[1]
+
+
+def test_search_with_openai_key_from_the_environment(conn: psycopg.Connection, dbname: str) -> None:
+    """The key reaches the provider, from this shell's environment, without
+    travelling as a statement parameter: the server logs no trace of it."""
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location("fake_providers", ROOT / "testing" / "fake_providers.py")
+    assert spec is not None and spec.loader is not None
+    fakes = importlib.util.module_from_spec(spec)
+    sys.modules["fake_providers"] = fakes
+    spec.loader.exec_module(fakes)
+    key = "sk-shell-5e6f7a8b9c0d"
+    conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    conn.execute("INSERT INTO notes VALUES (1, 'alpha'), (2, 'beta')")
+    with fakes.FakeProviders() as fake:
+        conn.execute("""SELECT ai.create_vectorizer('notes',
+            embedding => ai.embedding_openai('fake-8', 8, base_url => %s),
+            chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none())""",
+                     (fake.openai_url,))
+        env = {"OPENAI_API_KEY": key}
+        assert worker(dbname, "--once", env=env) == 0
+        conn.execute("ALTER DATABASE " + dbname + " SET log_statement = 'all'")
+        done = pgai("search", "-d", f"dbname={dbname}", "-i", "1", "beta", env=env)
+        conn.execute("ALTER DATABASE " + dbname + " RESET log_statement")
+        assert done.returncode == 0, done.stderr
+        rows = tsv(done.stdout)
+        assert rows[0][1] == "2" and float(rows[0][0]) < 1e-6
+        assert fake.requests[-1]["headers"]["authorization"] == f"Bearer {key}"
+    log = (ROOT / ".pgdata" / "server.log").read_text(errors="replace")
+    assert key not in log
