@@ -17,7 +17,7 @@ need_root() {
 }
 
 # 1. Debian packages: PostgreSQL 15 server and headers, compilers, C libraries.
-debs=(postgresql-15 postgresql-server-dev-15 libpq-dev build-essential pkg-config
+debs=(postgresql-15 postgresql-server-dev-15 postgresql-doc-15 libpq-dev build-essential pkg-config
       libcmocka-dev libcurl4-openssl-dev libjansson-dev libpcre2-dev
       libopenblas-dev valgrind)
 missing=()
