@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pgai_model.h"
 #include "pgai_provider.h"
@@ -41,7 +42,7 @@ model_dir(void)
 }
 
 static pgai_status
-open_model(pgai_model **out, pgai_error *err)
+open_model(const worker_options *opt, pgai_model **out, pgai_error *err)
 {
 	pgai_status st = PGAI_OK;
 
@@ -55,6 +56,14 @@ open_model(pgai_model **out, pgai_error *err)
 			pgai_error_set(err, PGAI_EIO, "%s (install it with: make setup)", msg);
 			shared_model = NULL;
 			st = PGAI_EIO;
+		}
+		else
+		{
+			/* the cores are shared between the worker threads: no oversubscription */
+			long		cores = sysconf(_SC_NPROCESSORS_ONLN);
+			int			per_thread = (int) (cores > 0 ? cores : 1) / (opt->concurrency > 0 ? opt->concurrency : 1);
+
+			pgai_model_set_threads(shared_model, per_thread > 0 ? per_thread : 1);
 		}
 	}
 	*out = shared_model;
@@ -150,7 +159,7 @@ embedder_open(const vectorizer *v, const worker_options *opt, embedder **out,
 	e->model_name = xstrdup(v->model);
 	e->dimensions = v->dimensions;
 	if (strcmp(v->embedding_impl, "sentence_transformers") == 0)
-		st = open_model(&e->model, err);
+		st = open_model(opt, &e->model, err);
 	else if (provider_kind_parse(v->embedding_impl, &kind))
 		st = open_provider(e, v, opt, kind, err);
 	else

@@ -265,18 +265,67 @@ worker_thread(void *arg)
 	return NULL;
 }
 
-/* The live progress line, redrawn twice a second on a terminal. */
+/* Rows still queued for the served vectorizers (estimated when large), or -1. */
+static long
+pending_rows(PGconn *conn, const worker_options *opt)
+{
+	char	   *ids = NULL;
+	const char *params[1];
+	pgai_error	err;
+	PGresult   *res;
+	long		n = -1;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return -1;
+	if (opt->n_ids > 0)
+	{
+		char	  **strs = xcalloc((size_t) opt->n_ids, sizeof(char *));
+
+		for (int i = 0; i < opt->n_ids; i++)
+			strs[i] = xasprintf("%d", opt->ids[i]);
+		ids = db_array_literal((const char *const *) strs, (size_t) opt->n_ids);
+		for (int i = 0; i < opt->n_ids; i++)
+			free(strs[i]);
+		free(strs);
+	}
+	params[0] = ids;
+	res = db_exec(conn, "SELECT coalesce(sum(ai.vectorizer_queue_pending(id)), 0)::bigint "
+				  "FROM ai.vectorizer WHERE $1::int[] IS NULL OR id = ANY ($1::int[])",
+				  1, params, PGRES_TUPLES_OK, &err);
+	if (res != NULL)
+		n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	free(ids);
+	return n;
+}
+
+/*
+ * The live progress line, redrawn twice a second on a terminal: rows and
+ * chunks done, the rate, what is still queued and the time that leaves.
+ */
 static void
-progress_line(const worker_stats *stats, double started, bool final)
+progress_line(const worker_stats *stats, double started, long pending, bool final)
 {
 	double		elapsed = now_seconds() - started;
 	long		rows = atomic_load(&stats->rows);
 	long		chunks = atomic_load(&stats->chunks);
 	long		errors = atomic_load(&stats->errors);
+	double		row_rate = elapsed > 0 ? (double) rows / elapsed : 0.0;
+	char		left[32] = "";
+	char		queued[48] = "";
 
-	fprintf(stderr, "\r\033[K%ld rows, %ld chunks embedded, %.0f chunks/s, %ld errors, %.0fs%s",
-			rows, chunks, elapsed > 0 ? (double) chunks / elapsed : 0.0, errors, elapsed,
-			final ? "\n" : "");
+	if (!final && pending > 0 && row_rate > 0)
+	{
+		double		secs = (double) pending / row_rate;
+
+		snprintf(left, sizeof(left), ", ~%.0f%s left", secs >= 120 ? secs / 60 : secs,
+				 secs >= 120 ? "min" : "s");
+	}
+	if (!final && pending >= 0)
+		snprintf(queued, sizeof(queued), ", %ld rows queued", pending);
+	fprintf(stderr, "\r\033[K%ld rows, %ld chunks, %.0f chunks/s%s%s, %ld errors, %.0fs%s",
+			rows, chunks, elapsed > 0 ? (double) chunks / elapsed : 0.0,
+			queued, left, errors, elapsed, final ? "\n" : "");
 	fflush(stderr);
 }
 
@@ -432,18 +481,31 @@ run_worker(int argc, char **argv)
 	if (opt.progress)
 	{
 		/* the main thread draws progress until every worker has finished */
+		PGconn	   *conn = PQconnectdb(opt.db_url ? opt.db_url : "");
+		long		pending = -1;
+		int			tick = 0;
+		bool	   *joined = xcalloc((size_t) opt.concurrency, sizeof(bool));
+
 		for (;;)
 		{
 			int			alive = 0;
 
 			for (int i = 0; i < opt.concurrency; i++)
-				alive += pthread_tryjoin_np(threads[i], NULL) == EBUSY;
-			progress_line(&stats, started, false);
+			{
+				if (!joined[i] && pthread_tryjoin_np(threads[i], NULL) == 0)
+					joined[i] = true;
+				alive += !joined[i];
+			}
+			if (tick++ % 4 == 0)
+				pending = pending_rows(conn, &opt);
+			progress_line(&stats, started, pending, false);
 			if (alive == 0)
 				break;
 			usleep(500 * 1000);
 		}
-		progress_line(&stats, started, true);
+		progress_line(&stats, started, 0, true);
+		free(joined);
+		PQfinish(conn);
 	}
 	for (int i = 0; i < opt.concurrency; i++)
 	{
