@@ -1,7 +1,7 @@
 """Fixtures of the pgai package's end-to-end tests (`dbname` and `conn`, a
 fresh database with the extension, come from the repository's conftest.py).
 
-`fake` is the fake OpenAI server on 127.0.0.1; `run_worker(dbname)` runs the
+`fake` is the fake OpenAI server on 127.0.0.1; `run_worker(dbname, *args)` runs the
 real worker once against it (see pgai_testing.py)."""
 
 from __future__ import annotations
@@ -23,4 +23,4 @@ def fake() -> Iterator[Any]:
 
 @pytest.fixture
 def run_worker(fake: Any) -> RunWorker:
-    return lambda dbname: pgai_testing.run_worker(dbname, fake)
+    return lambda dbname, *args: pgai_testing.run_worker(fake, dbname, *args)

@@ -19,7 +19,7 @@ WORKER = ROOT / "worker" / "build" / "pgai"
 OPENAI_KEY = "sk-pgai-python-5e1b7c9d"
 MODEL = "text-embedding-3-small"
 
-RunWorker = Callable[[str], "subprocess.CompletedProcess[str]"]
+RunWorker = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 def fake_providers() -> ModuleType:
@@ -43,12 +43,13 @@ def worker_env(fake: Any) -> dict[str, str]:
             "PATH": f"{WORKER.parent}{os.pathsep}{base.get('PATH', '')}"}
 
 
-def run_worker(dbname: str, fake: Any) -> subprocess.CompletedProcess[str]:
-    """Run `pgai vectorizer worker --once` on a database; it must succeed and
+def run_worker(fake: Any, dbname: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `pgai vectorizer worker --once [args]` on a database; it must succeed and
     must have asked the fake for embeddings with our key."""
     before = len(fake.requests)
     done = subprocess.run(
-        [str(WORKER), "vectorizer", "worker", "--db-url", f"postgresql:///{dbname}", "--once"],
+        [str(WORKER), "vectorizer", "worker", "--db-url", f"postgresql:///{dbname}", "--once",
+         *args],
         capture_output=True, text=True, timeout=120, env=worker_env(fake))
     assert done.returncode == 0, done.stdout + done.stderr
     calls = fake.requests[before:]

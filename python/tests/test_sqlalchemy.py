@@ -516,13 +516,16 @@ def test_composite_key_schema_quoting_two_fields(engine: Engine, dbname: str, fa
     with Session(engine) as session:
         session.add(Doc(tenant="t", num=7, title="a", body="b"))
         session.commit()
-    run_worker(dbname)
+    # one thread handles both vectorizers, one after the other (the default
+    # is one per core): each must reach the provider with its own settings
+    run_worker(dbname, "--concurrency", "1")
     # the body's template is NASTY + " $chunk": Python's string.Template, as pgai
     body_text = string.Template(NASTY + " $chunk").substitute(chunk="b")
     assert body_text.startswith("it's b $ \\n")
     inputs = {r["body"]["input"][0]: r["body"] for r in fake.requests}
     assert inputs.keys() == {"a", body_text}
-    assert inputs["a"]["user"] == NASTY and "user" not in inputs[body_text]
+    assert inputs["a"]["user"] == NASTY
+    assert "user" not in inputs[body_text], "the title's chat_user reached the body's request"
     with Session(engine) as session:
         model = Doc.title_embeddings
         row = session.query(model).join(
