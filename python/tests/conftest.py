@@ -6,6 +6,7 @@ real worker once against it (see pgai_testing.py)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,4 +24,7 @@ def fake() -> Iterator[Any]:
 
 @pytest.fixture
 def run_worker(fake: Any) -> RunWorker:
-    return lambda dbname, *args: pgai_testing.run_worker(fake, dbname, *args)
+    def run(dbname: str, *args: str, env: dict[str, str] | None = None,
+            key: str = pgai_testing.OPENAI_KEY) -> subprocess.CompletedProcess[str]:
+        return pgai_testing.run_worker(fake, dbname, *args, env=env, key=key)
+    return run

@@ -43,16 +43,18 @@ def worker_env(fake: Any) -> dict[str, str]:
             "PATH": f"{WORKER.parent}{os.pathsep}{base.get('PATH', '')}"}
 
 
-def run_worker(fake: Any, dbname: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `pgai vectorizer worker --once [args]` on a database; it must succeed and
-    must have asked the fake for embeddings with our key."""
+def run_worker(fake: Any, dbname: str, *args: str, env: dict[str, str] | None = None,
+               key: str = OPENAI_KEY) -> subprocess.CompletedProcess[str]:
+    """Run `pgai vectorizer worker --once [args]` on a database (`env` added
+    to its environment); it must succeed and must have asked the fake for
+    embeddings with `key`."""
     before = len(fake.requests)
     done = subprocess.run(
         [str(WORKER), "vectorizer", "worker", "--db-url", f"postgresql:///{dbname}", "--once",
-         *args],
-        capture_output=True, text=True, timeout=120, env=worker_env(fake))
+         *args], capture_output=True, text=True, timeout=120,
+        env={**worker_env(fake), **(env or {})})
     assert done.returncode == 0, done.stdout + done.stderr
     calls = fake.requests[before:]
     assert calls, "the worker did not call the embedding provider"
-    assert all(r["headers"].get("authorization") == f"Bearer {OPENAI_KEY}" for r in calls)
+    assert all(r["headers"].get("authorization") == f"Bearer {key}" for r in calls)
     return done

@@ -1,7 +1,8 @@
 """pgai.alembic in a real Alembic project in a temporary folder: the spec's
 hand-written migrations, autogenerate (create, drop+create, drop, nothing),
-and an upgrade/downgrade round trip. Alembic runs in subprocesses so each
-step imports the models as they are on disk at that moment."""
+and an upgrade/downgrade round trip in which the real worker embeds the rows
+of each created vectorizer (fake OpenAI server). Alembic runs in subprocesses
+so each step imports the models as they are on disk at that moment."""
 
 from __future__ import annotations
 

@@ -439,7 +439,8 @@ def _stored(conn: sa.Connection) -> list[CreateVectorizer]:
     return [CreateVectorizer.from_catalog(r) for r in rows]
 
 
-def test_advanced_configuration(engine: Engine) -> None:
+def test_advanced_configuration(engine: Engine, dbname: str, fake: Any,
+                                run_worker: RunWorker) -> None:
     assert AdvancedPost.content_embeddings.__table__.name == "blog_embeddings"
     AdvBase.metadata.create_all(engine)
     create_vectorizers(engine, AdvBase.metadata)
@@ -459,6 +460,19 @@ def test_advanced_configuration(engine: Engine) -> None:
                                     "schedule_interval": "01:00:00", "timezone": "UTC"}
     with Session(engine) as session:
         assert session.query(AdvancedPost.content_embeddings).all() == []
+        session.add(AdvancedPost(id=1, title="Regex", content="Split on  spaces."))
+        session.commit()
+    # api_key_name="custom_key": the worker reads the key from $custom_key
+    run_worker(dbname, env={"custom_key": "sk-custom-0c4e8a"}, key="sk-custom-0c4e8a")
+    # the regex separator " " splits the content, and the chunk joins the
+    # non-empty pieces with it, as LangChain's CharacterTextSplitter does
+    formatted = "Title: Regex\nContent: Split on spaces."
+    assert [r["body"]["input"] for r in fake.requests] == [[formatted]]
+    assert fake.requests[0]["body"]["user"] == "custom_user"
+    with Session(engine) as session:
+        (row,) = session.query(AdvancedPost.content_embeddings).all()
+        assert (row.id, row.chunk_seq, row.chunk) == (1, 0, formatted)
+        np.testing.assert_allclose(row.embedding, expected(fake, formatted), atol=1e-7)
 
 
 # -- keys, schemas, several fields, quoting, values --------------------------------
