@@ -2,18 +2,25 @@
 
 `make test` starts the private cluster (scripts/pgcluster) and exports
 PGHOST, PGPORT and PGUSER; each test gets a fresh database with the
-extension installed, so tests never see each other's vectorizers.
+extension installed, so tests never see each other's vectorizers. `fake`
+is the fake OpenAI, Ollama and Voyage server of testing/fake_providers.py.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
+
+# the test doubles of testing/ (fake_providers) import as plain modules
+sys.path.insert(0, str(Path(__file__).resolve().parent / "testing"))
 
 
 def _admin_conninfo() -> str:
@@ -41,3 +48,11 @@ def dbname() -> Iterator[str]:
 def conn(dbname: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(f"dbname={dbname}", autocommit=True) as c:
         yield c
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    import fake_providers
+
+    with fake_providers.FakeProviders() as f:
+        yield f

@@ -322,7 +322,9 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- Providers over HTTP, with the worker's own clients. Keys: the api_key
 -- argument, else the setting ai.<api_key_name> (ai.openai_api_key), else
 -- the server's environment variable api_key_name. dimensions may be left
--- out for models of known size.
+-- out for models of known size. Declared IMMUTABLE, as pgai does, so that
+-- ORDER BY embedding <=> ai.openai_embed(..., 'query') calls the provider
+-- once per query (folded at planning), not once per row.
 CREATE FUNCTION ai.openai_embed
 ( model        text
 , input_text   text
@@ -332,7 +334,7 @@ CREATE FUNCTION ai.openai_embed
 , openai_user  text DEFAULT NULL
 , base_url     text DEFAULT NULL
 ) RETURNS vector AS 'MODULE_PATHNAME', 'openai_embed'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION ai.openai_embed
 ( model        text
@@ -343,7 +345,7 @@ CREATE FUNCTION ai.openai_embed
 , openai_user  text DEFAULT NULL
 , base_url     text DEFAULT NULL
 ) RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'openai_embed_array'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION ai.ollama_embed
 ( model             text
@@ -353,7 +355,7 @@ CREATE FUNCTION ai.ollama_embed
 , embedding_options jsonb DEFAULT NULL
 , dimensions        int   DEFAULT NULL
 ) RETURNS vector AS 'MODULE_PATHNAME', 'ollama_embed'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION ai.ollama_embed
 ( model             text
@@ -363,7 +365,7 @@ CREATE FUNCTION ai.ollama_embed
 , embedding_options jsonb DEFAULT NULL
 , dimensions        int   DEFAULT NULL
 ) RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'ollama_embed_array'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION ai.voyageai_embed
 ( model        text
@@ -374,7 +376,7 @@ CREATE FUNCTION ai.voyageai_embed
 , dimensions   int  DEFAULT NULL
 , base_url     text DEFAULT NULL
 ) RETURNS vector AS 'MODULE_PATHNAME', 'voyageai_embed'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION ai.voyageai_embed
 ( model        text
@@ -385,4 +387,4 @@ CREATE FUNCTION ai.voyageai_embed
 , dimensions   int  DEFAULT NULL
 , base_url     text DEFAULT NULL
 ) RETURNS TABLE (index int, embedding vector) AS 'MODULE_PATHNAME', 'voyageai_embed_array'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;

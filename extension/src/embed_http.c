@@ -38,6 +38,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "embed.h"
 #include "pgai_provider.h"
 
 PG_FUNCTION_INFO_V1(openai_embed);
@@ -66,26 +67,6 @@ static const struct
 	{"nomic-embed-text", 768}, {"mxbai-embed-large", 1024}, {"all-minilm", 384},
 	{"snowflake-arctic-embed", 1024}, {"bge-m3", 1024},
 };
-
-/* pgvector's on-disk layout of a vector (src/vector.h), which is stable */
-typedef struct AiVector
-{
-	int32		vl_len_;
-	int16		dim;
-	int16		unused;
-	float		x[FLEXIBLE_ARRAY_MEMBER];
-} AiVector;
-
-static Datum
-make_vector(const float *x, int dim)
-{
-	AiVector   *v = palloc0(offsetof(AiVector, x) + sizeof(float) * dim);
-
-	SET_VARSIZE(v, offsetof(AiVector, x) + sizeof(float) * dim);
-	v->dim = (int16) dim;
-	memcpy(v->x, x, sizeof(float) * dim);
-	return PointerGetDatum(v);
-}
 
 static bool
 interrupt_pending(void *arg)
@@ -229,61 +210,29 @@ embed_with(const provider_options *opts, const char **texts, const size_t *lens,
 	free_held_client(h);
 }
 
+static void
+embed_with_options(void *arg, const char **texts, const size_t *lens, size_t n, float *out)
+{
+	embed_with((const provider_options *) arg, texts, lens, n, out);
+}
+
 /* Either form: one text (returns a vector) or text[] (returns rows). */
 static Datum
 embed_call(FunctionCallInfo fcinfo, provider_options *opts, bool array)
 {
-	if (!array)
-	{
-		text	   *input = PG_GETARG_TEXT_PP(1);
-		const char *texts[1] = {VARDATA_ANY(input)};
-		size_t		lens[1] = {VARSIZE_ANY_EXHDR(input)};
-		float	   *out = palloc(sizeof(float) * opts->dimensions);
+	text	   *input;
+	const char *texts[1];
+	size_t		lens[1];
+	float	   *out;
 
-		embed_with(opts, texts, lens, 1, out);
-		PG_RETURN_DATUM(make_vector(out, opts->dimensions));
-	}
-	else
-	{
-		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					m = 0;
-		const char **texts;
-		size_t	   *lens;
-		float	   *out;
-
-		InitMaterializedSRF(fcinfo, 0);
-		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		texts = palloc(sizeof(char *) * Max(n, 1));
-		lens = palloc(sizeof(size_t) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-		{
-			if (nulls[i])
-				continue;
-			texts[m] = VARDATA_ANY(DatumGetTextPP(elems[i]));
-			lens[m] = VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i]));
-			m++;
-		}
-		out = palloc(sizeof(float) * opts->dimensions * Max(m, 1));
-		if (m > 0)
-			embed_with(opts, texts, lens, (size_t) m, out);
-		for (int i = 0, j = 0; i < n; i++)
-		{
-			Datum		values[2];
-			bool		isnull[2] = {false, false};
-
-			values[0] = Int32GetDatum(i);
-			if (nulls[i])
-				isnull[1] = true;
-			else
-				values[1] = make_vector(out + (size_t) j++ * opts->dimensions, opts->dimensions);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
-		}
-		return (Datum) 0;
-	}
+	if (array)
+		return embed_text_array(fcinfo, opts->dimensions, embed_with_options, opts);
+	input = PG_GETARG_TEXT_PP(1);
+	texts[0] = VARDATA_ANY(input);
+	lens[0] = VARSIZE_ANY_EXHDR(input);
+	out = palloc(sizeof(float) * opts->dimensions);
+	embed_with(opts, texts, lens, 1, out);
+	PG_RETURN_DATUM(ai_make_vector(out, opts->dimensions));
 }
 
 static void

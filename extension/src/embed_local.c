@@ -28,19 +28,11 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
+#include "embed.h"
 #include "pgai_model.h"
 
 PG_FUNCTION_INFO_V1(sentence_transformers_embed);
 PG_FUNCTION_INFO_V1(sentence_transformers_embed_array);
-
-/* pgvector's on-disk layout of a vector (src/vector.h), which is stable */
-typedef struct AiVector
-{
-	int32		vl_len_;
-	int16		dim;
-	int16		unused;
-	float		x[FLEXIBLE_ARRAY_MEMBER];
-} AiVector;
 
 char	   *ai_model_dir = NULL;	/* the ai.model_dir setting */
 
@@ -116,17 +108,6 @@ embed_texts(pgai_model *model, const char **texts, const size_t *lens, size_t n,
 	}
 }
 
-static Datum
-make_vector(const float *x, int dim)
-{
-	AiVector   *v = palloc0(offsetof(AiVector, x) + sizeof(float) * dim);
-
-	SET_VARSIZE(v, offsetof(AiVector, x) + sizeof(float) * dim);
-	v->dim = (int16) dim;
-	memcpy(v->x, x, sizeof(float) * dim);
-	return PointerGetDatum(v);
-}
-
 Datum
 sentence_transformers_embed(PG_FUNCTION_ARGS)
 {
@@ -138,50 +119,19 @@ sentence_transformers_embed(PG_FUNCTION_ARGS)
 	float	   *out = palloc(sizeof(float) * PGAI_MODEL_DIM);
 
 	embed_texts(model, texts, lens, 1, out);
-	PG_RETURN_DATUM(make_vector(out, PGAI_MODEL_DIM));
+	PG_RETURN_DATUM(ai_make_vector(out, PGAI_MODEL_DIM));
+}
+
+static void
+embed_with_model(void *arg, const char **texts, const size_t *lens, size_t n, float *out)
+{
+	embed_texts((pgai_model *) arg, texts, lens, n, out);
 }
 
 Datum
 sentence_transformers_embed_array(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
-	pgai_model *model = get_model(name);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	const char **texts;
-	size_t	   *lens;
-	float	   *out;
-	int			m = 0;
+	pgai_model *model = get_model(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 
-	InitMaterializedSRF(fcinfo, 0);
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	texts = palloc(sizeof(char *) * Max(n, 1));
-	lens = palloc(sizeof(size_t) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			continue;
-		texts[m] = VARDATA_ANY(DatumGetTextPP(elems[i]));
-		lens[m] = VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i]));
-		m++;
-	}
-	out = palloc(sizeof(float) * PGAI_MODEL_DIM * Max(m, 1));
-	if (m > 0)
-		embed_texts(model, texts, lens, (size_t) m, out);
-	for (int i = 0, j = 0; i < n; i++)
-	{
-		Datum		values[2];
-		bool		isnull[2] = {false, false};
-
-		values[0] = Int32GetDatum(i);
-		if (nulls[i])
-			isnull[1] = true;
-		else
-			values[1] = make_vector(out + (size_t) j++ * PGAI_MODEL_DIM, PGAI_MODEL_DIM);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
-	}
-	return (Datum) 0;
+	return embed_text_array(fcinfo, PGAI_MODEL_DIM, embed_with_model, model);
 }

@@ -5,16 +5,13 @@ timeout or a cancel stops a hung request."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
+import fake_providers as fakes
 import psycopg
 import pytest
 
@@ -22,22 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-sql-7d1e9f0a2b3c"
 
 
-def _load_fakes() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fake_providers", ROOT / "testing" / "fake_providers.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["fake_providers"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fakes = _load_fakes()
-
-
-@pytest.fixture
-def fake() -> Iterator[Any]:
-    with fakes.FakeProviders() as f:
-        yield f
 
 
 def vec(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = ()) -> np.ndarray:

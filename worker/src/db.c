@@ -190,6 +190,25 @@ db_array_literal(const char *const *values, size_t n)
 	return buf;
 }
 
+/* An int[] literal of the ids, or NULL when there are none (meaning: all). */
+char *
+db_ids_literal(const int *ids, int n)
+{
+	char	  **strs;
+	char	   *lit;
+
+	if (n <= 0)
+		return NULL;
+	strs = xcalloc((size_t) n, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		strs[i] = xasprintf("%d", ids[i]);
+	lit = db_array_literal((const char *const *) strs, (size_t) n);
+	for (int i = 0; i < n; i++)
+		free(strs[i]);
+	free(strs);
+	return lit;
+}
+
 /*
  * Records an error row for a vectorizer, in its own statement (autocommit).
  * Failing to record is itself only logged: the queue keeps the work.

@@ -21,9 +21,7 @@
 
 struct embedder
 {
-	char	   *impl;
-	char	   *model_name;
-	int			dimensions;
+	char	   *config;			/* everything that shapes a request: reuse key */
 	pgai_model *model;			/* built-in model: shared, not owned */
 	provider_client *client;	/* HTTP providers: owned */
 	char	   *base_url;		/* owned copies the client options point at */
@@ -137,11 +135,29 @@ open_provider(embedder *e, const vectorizer *v, const worker_options *opt,
 	return provider_client_new(&opts, &e->client, err);
 }
 
+/*
+ * Every setting of a vectorizer's embedding config, as one string: two
+ * vectorizers share a client only if all of them agree (a "user" or a
+ * base URL must not carry over from one to the other).
+ */
+static char *
+config_key(const vectorizer *v)
+{
+#define S(x) ((x) ? (x) : "")
+	return xasprintf("%s|%s|%d|%s|%s|%s|%s|%s|%s", S(v->embedding_impl), S(v->model),
+					 v->dimensions, S(v->base_url), S(v->api_key_name), S(v->chat_user),
+					 S(v->input_type), S(v->keep_alive), S(v->options_json));
+#undef S
+}
+
 bool
 embedder_matches(const embedder *e, const vectorizer *v)
 {
-	return strcmp(e->impl, v->embedding_impl) == 0 &&
-		strcmp(e->model_name, v->model) == 0 && e->dimensions == v->dimensions;
+	char	   *key = config_key(v);
+	bool		same = strcmp(e->config, key) == 0;
+
+	free(key);
+	return same;
 }
 
 pgai_status
@@ -155,9 +171,7 @@ embedder_open(const vectorizer *v, const worker_options *opt, embedder **out,
 
 	*out = NULL;
 	e = xcalloc(1, sizeof(embedder));
-	e->impl = xstrdup(v->embedding_impl);
-	e->model_name = xstrdup(v->model);
-	e->dimensions = v->dimensions;
+	e->config = config_key(v);
 	if (strcmp(v->embedding_impl, "sentence_transformers") == 0)
 		st = open_model(opt, &e->model, err);
 	else if (provider_kind_parse(v->embedding_impl, &kind))
@@ -199,8 +213,7 @@ embedder_close(embedder *e)
 	if (e == NULL)
 		return;
 	provider_client_free(e->client);
-	free(e->impl);
-	free(e->model_name);
+	free(e->config);
 	free(e->base_url);
 	free(e->api_key);
 	free(e);

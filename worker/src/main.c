@@ -269,7 +269,7 @@ worker_thread(void *arg)
 static long
 pending_rows(PGconn *conn, const worker_options *opt)
 {
-	char	   *ids = NULL;
+	char	   *ids;
 	const char *params[1];
 	pgai_error	err;
 	PGresult   *res;
@@ -277,17 +277,7 @@ pending_rows(PGconn *conn, const worker_options *opt)
 
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return -1;
-	if (opt->n_ids > 0)
-	{
-		char	  **strs = xcalloc((size_t) opt->n_ids, sizeof(char *));
-
-		for (int i = 0; i < opt->n_ids; i++)
-			strs[i] = xasprintf("%d", opt->ids[i]);
-		ids = db_array_literal((const char *const *) strs, (size_t) opt->n_ids);
-		for (int i = 0; i < opt->n_ids; i++)
-			free(strs[i]);
-		free(strs);
-	}
+	ids = db_ids_literal(opt->ids, opt->n_ids);
 	params[0] = ids;
 	res = db_exec(conn, "SELECT coalesce(sum(ai.vectorizer_queue_pending(id)), 0)::bigint "
 				  "FROM ai.vectorizer WHERE $1::int[] IS NULL OR id = ANY ($1::int[])",

@@ -309,23 +309,13 @@ int
 vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 				 int *n, pgai_error *err)
 {
-	char	   *ids = NULL;
+	char	   *ids;
 	const char *params[1];
 	PGresult   *res;
 	vectorizer *vs;
 	int			count;
 
-	if (opt->n_ids > 0)
-	{
-		char	  **strs = xcalloc((size_t) opt->n_ids, sizeof(char *));
-
-		for (int i = 0; i < opt->n_ids; i++)
-			strs[i] = xasprintf("%d", opt->ids[i]);
-		ids = db_array_literal((const char *const *) strs, (size_t) opt->n_ids);
-		for (int i = 0; i < opt->n_ids; i++)
-			free(strs[i]);
-		free(strs);
-	}
+	ids = db_ids_literal(opt->ids, opt->n_ids);
 	params[0] = ids;
 
 	res = db_exec(conn, load_sql, 1, params, PGRES_TUPLES_OK, err);

@@ -322,13 +322,8 @@ def test_terminal_table_colour_and_width(conn: psycopg.Connection, dbname: str) 
 def test_search_with_openai_key_from_the_environment(conn: psycopg.Connection, dbname: str) -> None:
     """The key reaches the provider, from this shell's environment, without
     travelling as a statement parameter: the server logs no trace of it."""
-    import importlib.util
-    import sys
-    spec = importlib.util.spec_from_file_location("fake_providers", ROOT / "testing" / "fake_providers.py")
-    assert spec is not None and spec.loader is not None
-    fakes = importlib.util.module_from_spec(spec)
-    sys.modules["fake_providers"] = fakes
-    spec.loader.exec_module(fakes)
+    import fake_providers as fakes
+
     key = "sk-shell-5e6f7a8b9c0d"
     conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
     conn.execute("INSERT INTO notes VALUES (1, 'alpha'), (2, 'beta')")

@@ -4,18 +4,15 @@ reaches the provider, what comes back, and what happens when it fails."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
+import fake_providers as fakes
 import psycopg
 import pytest
 
@@ -24,22 +21,6 @@ PGAI = ROOT / "worker" / "build" / "pgai"
 KEY = "sk-test-3f9a7c1e0b2d"
 
 
-def _load_fakes() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fake_providers", ROOT / "testing" / "fake_providers.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["fake_providers"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-fakes = _load_fakes()
-
-
-@pytest.fixture
-def fake() -> Iterator[Any]:
-    with fakes.FakeProviders() as f:
-        yield f
 
 
 def worker(dbname: str, *args: str, env: dict[str, str] | None = None,
@@ -266,3 +247,19 @@ def test_ollama_and_voyage(conn: psycopg.Connection, dbname: str, fake: Any) -> 
                                      ("notes_voyage", "voyage-3-lite", 512, "document")):
         for body, vec in conn.execute(f"SELECT n.body, s.embedding::real[] FROM {table} s JOIN notes n USING (id)"):
             assert np.allclose(np.array(vec), fake.expected(model, body, dims, input_type=kind), atol=1e-7)
+
+
+def test_vectorizers_never_share_request_settings(conn: psycopg.Connection, dbname: str, fake: Any) -> None:
+    """Two vectorizers on one model, one with a chat_user: each request
+    carries its own vectorizer's settings, even on one thread."""
+    conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    conn.execute("INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 3) g")
+    for user, table in (("alice", "notes_a"), (None, "notes_b")):
+        conn.execute("""SELECT ai.create_vectorizer('notes',
+            embedding => ai.embedding_openai('fake-8', 8, chat_user => %s),
+            chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none(),
+            target_table => %s, view_name => %s)""", (user, table, table + "_v"))
+    done = worker(dbname, "--once", "-c", "1", env=openai_env(fake))
+    assert done.returncode == 0, done.stderr
+    users = [r["body"].get("user") for r in fake.requests]
+    assert sorted(users, key=str) == [None, "alice"], users

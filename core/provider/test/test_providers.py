@@ -7,11 +7,9 @@ Run: .venv/bin/python -m pytest core/provider/test
 from __future__ import annotations
 
 import base64
-import importlib.util
 import os
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,11 +21,7 @@ CORE = ROOT / "core"
 CLI = CORE / "build" / "embed_http_cli"
 KEY = "sk-test-SUPERSECRET-0123456789abcdef"
 
-_spec = importlib.util.spec_from_file_location("fake_providers", ROOT / "testing" / "fake_providers.py")
-assert _spec and _spec.loader
-fp = importlib.util.module_from_spec(_spec)
-sys.modules["fake_providers"] = fp
-_spec.loader.exec_module(fp)
+import fake_providers as fp  # noqa: E402  (testing/ is on the path: see conftest.py)
 
 
 @pytest.fixture(scope="session", autouse=True)
