@@ -296,3 +296,43 @@ def test_disabled_vectorizer_is_left_alone(conn: psycopg.Connection, dbname: str
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_schedule_interval_is_honoured(conn: psycopg.Connection, dbname: str) -> None:
+    """A vectorizer scheduled every hour is processed once by a running
+    worker, then left alone; one without a schedule keeps up at once."""
+    conn.execute("CREATE TABLE hourly (id int PRIMARY KEY, body text)")
+    conn.execute("CREATE TABLE live (id int PRIMARY KEY, body text)")
+    conn.execute("INSERT INTO hourly VALUES (1, 'first')")
+    conn.execute("INSERT INTO live VALUES (1, 'first')")
+    for table, sched in (("hourly", "ai.scheduling_timescaledb('1h')"), ("live", "ai.scheduling_none()")):
+        conn.execute(f"""SELECT ai.create_vectorizer('{table}',
+            embedding => ai.embedding_sentence_transformers(),
+            chunking => ai.chunking_character_text_splitter('body'),
+            indexing => ai.indexing_none(), scheduling => {sched})""")
+    proc = subprocess.Popen([str(PGAI), "vectorizer", "worker", "--db-url", f"dbname={dbname}",
+                             "--poll-interval", "200ms"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def count(table: str) -> int:
+            row = conn.execute(f"SELECT count(*) FROM {table}_embedding_store").fetchone()
+            assert row is not None
+            return int(row[0])
+
+        deadline = time.monotonic() + 30
+        while count("hourly") + count("live") < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        conn.execute("INSERT INTO hourly VALUES (2, 'second')")
+        conn.execute("INSERT INTO live VALUES (2, 'second')")
+        while count("live") < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # several polls later, the hourly one still waits
+        assert count("hourly") == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    # a --once run is a scheduled run: it processes what waits
+    assert run_worker(dbname, "--once").returncode == 0
+    assert conn.execute("SELECT count(*) FROM hourly_embedding_store").fetchone() == (2,)

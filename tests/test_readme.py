@@ -1,0 +1,53 @@
+"""The README's SQL quickstart, run as written: its SQL blocks in a fresh
+database and its shell block (the worker) against that database."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quickstart_blocks() -> list[tuple[str, str]]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## SQL quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```(sql|sh)\n(.*?)```", section, re.S)
+
+
+@pytest.fixture
+def empty_db() -> Iterator[str]:
+    name = f"readme_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect("dbname=postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with psycopg.connect("dbname=postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_sql_quickstart_runs_as_written(empty_db: str) -> None:
+    blocks = quickstart_blocks()
+    assert [kind for kind, _ in blocks] == ["sql", "sh", "sql"]
+    last = None
+    with psycopg.connect(f"dbname={empty_db}", autocommit=True) as conn:
+        for kind, code in blocks:
+            if kind == "sql":
+                cur = conn.execute(code)
+                last = cur.fetchall() if cur.description else None
+            else:
+                cmd = code.replace("dbname=mydb", f"dbname={empty_db}").split("#")[0]
+                done = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True,
+                                      timeout=120, env=os.environ.copy())
+                assert done.returncode == 0, done.stderr
+    assert last is not None and last[0][0] == "Vectors"
+    assert "Title: Vectors" in last[0][1]
