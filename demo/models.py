@@ -4,7 +4,8 @@ vectorizer on it with the built-in all-MiniLM-L6-v2 model (no network)."""
 from sqlalchemy import Column, Integer, Text
 from sqlalchemy.orm import DeclarativeBase
 
-from pgai.configuration import ChunkingConfig, SentenceTransformersEmbeddingConfig
+from pgai.configuration import (ChunkingConfig, ProcessingConfig,
+                                SentenceTransformersEmbeddingConfig)
 from pgai.sqlalchemy import VectorizerField
 
 
@@ -27,4 +28,5 @@ class ManualPage(Base):
             separator=["\n\n", "\n", ".", "?", "!", " ", ""],
         ),
         formatting_template="Title: $title\n$chunk",
+        processing=ProcessingConfig(batch_size=50),       # small claims: both cores busy to the end
     )
