@@ -51,3 +51,29 @@ def test_sql_quickstart_runs_as_written(empty_db: str) -> None:
                 assert done.returncode == 0, done.stderr
     assert last is not None and last[0][0] == "Vectors"
     assert "Title: Vectors" in last[0][1]
+
+
+def test_operator_commands_run_as_written(empty_db: str) -> None:
+    """The README's operator commands, against the quickstart's database."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("Operator commands", 1)[1]
+    block = re.findall(r"```sh\n(.*?)```", section, re.S)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert [c.split()[:3] for c in commands][:2] == [["pgai", "vectorizer", "status"],
+                                                     ["pgai", "vectorizer", "errors"]]
+    with psycopg.connect(f"dbname={empty_db}", autocommit=True) as conn:
+        for kind, code in quickstart_blocks():
+            if kind == "sql":
+                conn.execute(code)
+            else:
+                cmd = code.replace("dbname=mydb", f"dbname={empty_db}").split("#")[0]
+                assert subprocess.run(["bash", "-c", cmd], capture_output=True).returncode == 0
+    outputs = []
+    for cmd in commands:
+        done = subprocess.run(["bash", "-c", cmd.replace("dbname=mydb", f"dbname={empty_db}")],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (cmd, done.stderr)
+        outputs.append(done.stdout)
+    assert "blog_posts" in outputs[0]                     # status names the source
+    assert "0 rows queued again" in outputs[2]
+    assert "Title: Vectors" in outputs[3]                 # search finds the post
