@@ -140,7 +140,7 @@ typedef struct chunk_config
 	 * false: separators are literal strings (as re.escape(sep)).  true:
 	 * they are Python regular expressions, run with PCRE2 in UTF+UCP mode
 	 * (newline LF) after translating the Python-only spellings (\Z, \v,
-	 * \uXXXX, \UXXXXXXXX, \xhh, {,n}, Python's \s set, '[' in a class);
+	 * \uHHHH, \UHHHHHHHH, \xhh, {,n}, Python's \s set, '[' in a class);
 	 * escapes Python rejects and global flags after the start are
 	 * rejected.  Known gaps: the inline flags a/L/u, \N{name}, and \S
 	 * inside a character class keep PCRE2 meanings.

