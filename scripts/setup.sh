@@ -5,7 +5,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-pg_config=/usr/lib/postgresql/15/bin/pg_config
+pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 state="$top/.setup"            # private apt state and the pgvector build
 mkdir -p "$state"
 

@@ -192,4 +192,28 @@ void		provider_client_stats(const provider_client *client,
 /* Free the client, its curl handles and its copies.  client may be NULL. */
 void		provider_client_free(provider_client *client);
 
+/*
+ * The network and secrets policy (policy.c), shared by the extension and
+ * the worker so that both judge a URL and a key name the same way.
+ *
+ * provider_url_allowed: true when `url` (http or https, no user:password
+ * part) matches one of the n_allowed entries: same scheme, host (case-
+ * insensitive) and port (the scheme's default when none is written), and
+ * a path at or under the entry's path, segment by segment. Both are parsed
+ * with libcurl's URL parser, the one that makes the request. NULL or
+ * empty entries match nothing. provider_url_allowed_csv takes the entries
+ * as one comma-separated list (the ai.allowed_base_urls and
+ * PGAI_ALLOWED_BASE_URLS form); false on NULL or out of memory.
+ *
+ * provider_key_name_allowed: true for the names a vectorizer or a caller
+ * may name as api_key_name: an upper-case letter, then upper-case letters,
+ * digits and underscores, ending in "_API_KEY", at most 64 bytes
+ * (OPENAI_API_KEY, VOYAGE_API_KEY, MY_TEAM_API_KEY; not PGDATA, not
+ * AWS_SECRET_ACCESS_KEY).
+ */
+bool		provider_url_allowed(const char *url, const char *const *allowed,
+								 size_t n_allowed);
+bool		provider_url_allowed_csv(const char *url, const char *allowed_csv);
+bool		provider_key_name_allowed(const char *name);
+
 #endif							/* PGAI_PROVIDER_H */

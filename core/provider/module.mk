@@ -1,8 +1,8 @@
 # core/provider: embedding provider clients over libcurl (OpenAI and
 # compatible servers, Ollama, Voyage AI); public header
 # include/pgai_provider.h.  Needs core/json and core/text (UTF-8).
-CORE_SRCS  += provider/util.c provider/http.c provider/wire.c provider/client.c
-CORE_TESTS += provider/test/test_provider_util.c provider/test/test_provider_wire.c
+CORE_SRCS  += provider/util.c provider/http.c provider/wire.c provider/client.c provider/policy.c
+CORE_TESTS += provider/test/test_provider_util.c provider/test/test_provider_wire.c provider/test/test_provider_policy.c
 CORE_LIBS  += -lcurl
 
 # embed_http_cli: texts on stdin -> vectors on stdout (tests, benchmarks).
