@@ -266,6 +266,12 @@ LANGUAGE C;
 CREATE EVENT TRIGGER _vectorizer_handle_drops ON sql_drop
 EXECUTE FUNCTION ai._vectorizer_handle_drops();
 
+-- Internal: only create_vectorizer attaches them (as the extension's owner
+-- would). A role that could attach ai._vectorizer_capture to its own table
+-- could fill or empty another owner's queue.
+REVOKE ALL ON FUNCTION ai._vectorizer_capture() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ai._vectorizer_handle_drops() FROM PUBLIC;
+
 -------------------------------------------------------------------------------
 -- Queue, schedule and status
 

@@ -26,6 +26,7 @@ extern char *ai_openai_base_url;
 extern char *ai_openai_api_key;
 extern char *ai_voyage_api_key;
 extern char *ai_ollama_host;
+extern char *ai_allowed_base_urls;
 
 void		_PG_init(void);
 
@@ -38,8 +39,12 @@ _PG_init(void)
 							   &ai_model_dir, "", PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("ai.openai_base_url",
 							   "Base URL of the OpenAI API or a compatible server.",
-							   "Empty means https://api.openai.com/v1.",
-							   &ai_openai_base_url, "", PGC_USERSET, 0, NULL, NULL, NULL);
+							   "Empty means https://api.openai.com/v1. Superuser-only: the server may call it.",
+							   &ai_openai_base_url, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("ai.allowed_base_urls",
+							   "URL prefixes, comma-separated, the server may call besides the providers' public endpoints and the configured base URLs.",
+							   NULL,
+							   &ai_allowed_base_urls, "", PGC_SUSET, 0, NULL, NULL, NULL);
 	/* keys: settable by anyone for their session, shown to superusers only */
 	DefineCustomStringVariable("ai.openai_api_key", "API key for OpenAI.", NULL,
 							   &ai_openai_api_key, "", PGC_USERSET,
@@ -49,7 +54,7 @@ _PG_init(void)
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, NULL, NULL, NULL);
 	DefineCustomStringVariable("ai.ollama_host", "Where Ollama listens.",
 							   "Empty means $OLLAMA_HOST, else http://localhost:11434.",
-							   &ai_ollama_host, "", PGC_USERSET, 0, NULL, NULL, NULL);
+							   &ai_ollama_host, "", PGC_SUSET, 0, NULL, NULL, NULL);
 	{
 		pgai_error	err;
 

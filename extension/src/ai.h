@@ -53,6 +53,13 @@ extern Oid	ai_extension_owner(void);
 extern char *vector_schema(void);
 extern char *qualified(const char *schema, const char *name);
 
+/* at most 64 bytes of a user's value, for messages (catalog.c) */
+extern char *ai_bounded(const char *s);
+
+/* search_path = pg_catalog, pg_temp for a block of work (catalog.c) */
+extern int	ai_pin_search_path(void);
+extern void ai_restore_search_path(int level);
+
 /* Run a block of work as another role, the way RI triggers do. */
 typedef struct RoleSwitch
 {

@@ -29,6 +29,7 @@
 #include "fmgr.h"
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
+#include "catalog/namespace.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -111,6 +112,27 @@ prepare_kept(const char *sql)
 	return plan;
 }
 
+/*
+ * The trigger must be one the vectorizer created on its own source: the
+ * function is not executable by PUBLIC, and a trigger attached elsewhere
+ * (by anyone) must not fill or empty this vectorizer's queue.
+ */
+static void
+check_own_trigger(TriggerData *td, const Vectorizer *v)
+{
+	Oid			nsp = get_namespace_oid(v->source_schema, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(v->source_table, nsp) : InvalidOid;
+	const char *prefix = psprintf("%s_", v->trigger_name);
+
+	if (relid != RelationGetRelid(td->tg_relation) ||
+		strncmp(td->tg_trigger->tgname, prefix, strlen(prefix)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger \"%s\" on table \"%s\" is not a capture trigger of vectorizer %d",
+						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation), v->id),
+				 errhint("Capture triggers are created by ai.create_vectorizer; drop this one.")));
+}
+
 static CapturePlans *
 capture_plans_for(TriggerData *td, int32 id)
 {
@@ -136,6 +158,7 @@ capture_plans_for(TriggerData *td, int32 id)
 		return entry;
 
 	v = vectorizer_fetch(id);
+	check_own_trigger(td, v);
 	pknames = vectorizer_pk_names(v);
 	queue = qualified(v->queue_schema, v->queue_table);
 	keys = pk_list(pknames, "");
@@ -176,6 +199,7 @@ _vectorizer_capture(PG_FUNCTION_ARGS)
 	RoleSwitch	rs;
 	int32		id;
 	uint64		queued = 0;
+	int			guc_level;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -187,8 +211,10 @@ _vectorizer_capture(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("ai._vectorizer_capture() must be an AFTER ... FOR EACH STATEMENT trigger with the vectorizer id as its argument")));
 	id = pg_strtoint32(td->tg_trigger->tgargs[0]);
+	/* pinned before anything is looked up or parsed: see ai_pin_search_path */
 
 	SPI_connect();
+	guc_level = ai_pin_search_path();
 	/* the transition tables must be known before the plans are prepared */
 	SPI_register_trigger_data(td);
 	plans = capture_plans_for(td, id);
@@ -209,6 +235,7 @@ _vectorizer_capture(PG_FUNCTION_ARGS)
 			elog(ERROR, "enqueue failed with %s", SPI_result_code_string(rc));
 		queued = SPI_processed;
 	}
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 
 	if (queued > 0)

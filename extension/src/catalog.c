@@ -27,6 +27,8 @@
 #include "access/genam.h"
 #include "catalog/indexing.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "mb/pg_wchar.h"
 #include "utils/rel.h"
 
 /* "schema"."name", each part quoted only where it needs to be. */
@@ -34,6 +36,22 @@ char *
 qualified(const char *schema, const char *name)
 {
 	return quote_qualified_identifier(schema, name);
+}
+
+/*
+ * A value a user gave, cut to at most 64 bytes (on a character boundary)
+ * with "..." after it, for error messages: a 10 MB argument must not
+ * become a 10 MB message.
+ */
+char *
+ai_bounded(const char *s)
+{
+	int			n = (int) strnlen(s, 1024);
+
+	if (n <= 64)
+		return pnstrdup(s, n);
+	n = pg_mbcliplen(s, n, 64);
+	return psprintf("%.*s...", n, s);
 }
 
 int
@@ -106,6 +124,29 @@ vector_schema(void)
 
 	extension_lookup("vector", &owner, &schema);
 	return get_namespace_name(schema);
+}
+
+/*
+ * Pins search_path to pg_catalog, pg_temp until ai_restore_search_path:
+ * every statement the extension parses while acting as its owner must
+ * resolve names and operators where no other role can put its own (a role
+ * that puts a schema with its own "=" first would otherwise run that
+ * operator's function as the owner). Returns the GUC nest level to close.
+ */
+int
+ai_pin_search_path(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+ai_restore_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
 }
 
 void

@@ -375,7 +375,7 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid %s config: \"%s\" cannot be \"%s\"",
-							impl->config_type, f->key, s),
+							impl->config_type, f->key, ai_bounded(s)),
 					 errhint("Use one of %s.", allowed.data)));
 		}
 	}
@@ -402,7 +402,7 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid scheduling config: \"%s\" must be positive, not \"%s\"",
-							f->key, jbv_string(v)),
+							f->key, ai_bounded(jbv_string(v))),
 					 errhint("Use an interval such as '5m' or '1h'.")));
 		/* stored in one spelling, whatever the session's IntervalStyle */
 		v->val.string.val = interval_canonical(iv);
@@ -499,11 +499,11 @@ find_impl(const char *config_type, Jsonb *config)
 	if (!type_known)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown config type \"%s\"", config_type),
+				 errmsg("unknown config type \"%s\"", ai_bounded(config_type)),
 				 errhint("Use embedding, chunking, formatting, indexing, scheduling or processing.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid %s config: unknown implementation \"%s\"", config_type, name),
+			 errmsg("invalid %s config: unknown implementation \"%s\"", config_type, ai_bounded(name)),
 			 errhint("Use one of %s.", known.data)));
 	pg_unreachable();
 }
@@ -561,7 +561,7 @@ config_check(const char *config_type, Jsonb *config)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid %s config: unknown field \"%s\" for \"%s\"",
-							config_type, k, impl->implementation),
+							config_type, ai_bounded(k), impl->implementation),
 					 allowed.len ?
 					 errhint("Fields of \"%s\" are %s.", impl->implementation, allowed.data) :
 					 errhint("\"%s\" takes no fields.", impl->implementation)));

@@ -34,7 +34,7 @@ Datum
 embed_text_array(FunctionCallInfo fcinfo, int dims, embed_fn embed, void *arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n,
@@ -44,6 +44,14 @@ embed_text_array(FunctionCallInfo fcinfo, int dims, embed_fn embed, void *arg)
 	float	   *out;
 
 	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(1))
+		return (Datum) 0;		/* no texts, no rows */
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("input_texts must be a one-dimensional array"),
+				 errhint("Pass ARRAY['first text', 'second text'].")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	texts = palloc(sizeof(char *) * Max(n, 1));
 	lens = palloc(sizeof(size_t) * Max(n, 1));

@@ -52,6 +52,7 @@ char	   *ai_openai_base_url = NULL;
 char	   *ai_openai_api_key = NULL;
 char	   *ai_voyage_api_key = NULL;
 char	   *ai_ollama_host = NULL;
+char	   *ai_allowed_base_urls = NULL;
 
 /* Native dimensions of models whose size a caller need not state. */
 static const struct
@@ -122,6 +123,12 @@ resolve_key(const char *key, const char *key_name)
 		return pstrdup(key);
 	if (key_name == NULL || key_name[0] == '\0')
 		return NULL;
+	/* only names of API keys: never PGDATA or another secret's variable */
+	if (!provider_key_name_allowed(key_name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("api_key_name \"%s\" is not the name of an API key", ai_bounded(key_name)),
+				 errhint("Name a variable of upper-case letters, digits and underscores ending in _API_KEY.")));
 	setting = psprintf("ai.%s", key_name);
 	for (char *p = setting; *p; p++)
 		*p = (char) tolower((unsigned char) *p);
@@ -132,7 +139,12 @@ resolve_key(const char *key, const char *key_name)
 	return (value != NULL && value[0] != '\0') ? pstrdup(value) : NULL;
 }
 
-/* SQLSTATE for a provider failure */
+/*
+ * SQLSTATE for a provider failure. Never class 08: drivers read 08xxx as
+ * a lost database connection, and the database connection is fine.
+ * Failing to reach or to understand a provider is an external routine's
+ * exception (38000).
+ */
 static int
 provider_sqlstate(int code)
 {
@@ -143,13 +155,59 @@ provider_sqlstate(int code)
 		case PGAI_EINVAL:
 		case PGAI_EUTF8:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
-		case PGAI_ETIMEOUT:
-		case PGAI_EHTTP:
-		case PGAI_EIO:
-			return ERRCODE_CONNECTION_FAILURE;	/* could not talk to it */
 		default:
 			return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
 	}
+}
+
+/*
+ * The network policy: a request may go to a provider's public endpoint,
+ * to a URL the superuser configured (the PGC_SUSET settings
+ * ai.openai_base_url, ai.ollama_host, the server's OLLAMA_HOST), or to a
+ * prefix listed in ai.allowed_base_urls. Anything else is refused before
+ * a connection is made, so no role can make the server call a URL of its
+ * choosing, nor send it a key the server holds.
+ */
+static char *
+with_scheme(const char *host)
+{
+	if (host == NULL || host[0] == '\0')
+		return NULL;
+	return strstr(host, "://") ? pstrdup(host) : psprintf("http://%s", host);
+}
+
+static void
+check_url_allowed(const char *url, provider_kind kind)
+{
+	const char *fixed[] = {
+		kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
+		kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL : PROVIDER_VOYAGE_DEFAULT_URL,
+		kind == PROVIDER_OPENAI ? ai_openai_base_url : NULL,
+		kind == PROVIDER_OLLAMA ? with_scheme(ai_ollama_host) : NULL,
+		kind == PROVIDER_OLLAMA ? with_scheme(getenv("OLLAMA_HOST")) : NULL,
+	};
+	const char *u = (url == NULL || url[0] == '\0') ? fixed[0] : url;
+
+	if (provider_url_allowed(u, fixed, lengthof(fixed)))
+		return;
+	if (ai_allowed_base_urls != NULL && provider_url_allowed_csv(u, ai_allowed_base_urls))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("the server may not call \"%s\"", ai_bounded(u)),
+			 errhint("A superuser can allow it: ALTER SYSTEM SET ai.allowed_base_urls = '<url prefix>'.")));
+}
+
+/* The model argument: required. */
+static char *
+arg_model(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model must not be null"),
+				 errhint("Name the embedding model, for example 'text-embedding-3-small'.")));
+	return text_to_cstring(PG_GETARG_TEXT_PP(0));
 }
 
 /*
@@ -186,11 +244,13 @@ embed_with(const provider_options *opts, const char **texts, const size_t *lens,
 	h->cb.func = free_held_client;
 	h->cb.arg = h;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &h->cb);
+	check_url_allowed(opts->base_url, opts->kind);
 	if (provider_client_new(opts, &h->client, &err) != PGAI_OK)
 		ereport(ERROR,
 				(errcode(provider_sqlstate(err.code)),
 				 errmsg("could not set up the %s client: %s",
-						provider_kind_name(opts->kind), err.message)));
+						provider_kind_name(opts->kind), err.message),
+				 errhidestmt(opts->api_key != NULL)));
 	for (;;)
 	{
 		st = provider_client_embed(h->client, texts, lens, n, out, NULL, &err);
@@ -201,6 +261,8 @@ embed_with(const provider_options *opts, const char **texts, const size_t *lens,
 					(errcode(provider_sqlstate(err.code)),
 					 errmsg("%s embedding failed: %s", provider_kind_name(opts->kind),
 							err.message),
+					 /* the statement may hold an api_key argument: keep it out of the log */
+					 errhidestmt(opts->api_key != NULL),
 					 opts->kind == PROVIDER_OLLAMA ?
 					 errhint("Is Ollama running at %s? Set ai.ollama_host or pass host =>.",
 							 opts->base_url ? opts->base_url : PROVIDER_OLLAMA_DEFAULT_URL) : 0));
@@ -227,6 +289,8 @@ embed_call(FunctionCallInfo fcinfo, provider_options *opts, bool array)
 
 	if (array)
 		return embed_text_array(fcinfo, opts->dimensions, embed_with_options, opts);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
 	input = PG_GETARG_TEXT_PP(1);
 	texts[0] = VARDATA_ANY(input);
 	lens[0] = VARSIZE_ANY_EXHDR(input);
@@ -239,7 +303,7 @@ static void
 base_options(provider_options *opts, provider_kind kind, FunctionCallInfo fcinfo)
 {
 	provider_options_init(opts, kind);
-	opts->model = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	opts->model = arg_model(fcinfo);
 	opts->should_cancel = interrupt_pending;
 }
 
@@ -293,9 +357,7 @@ ollama_common(FunctionCallInfo fcinfo, bool array)
 		host = ai_ollama_host;
 	if (host == NULL && getenv("OLLAMA_HOST") != NULL && getenv("OLLAMA_HOST")[0] != '\0')
 		host = getenv("OLLAMA_HOST");
-	if (host != NULL && strstr(host, "://") == NULL)
-		host = psprintf("http://%s", host);
-	opts.base_url = host;
+	opts.base_url = with_scheme(host);
 	opts.keep_alive = arg_text(fcinfo, 3);
 	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
 	{

@@ -21,6 +21,7 @@ PG_FUNCTION_INFO_V1(_vectorizer_handle_drops);
 Datum
 _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 {
+	int			guc_level;
 	List	   *ids = NIL;
 	ListCell   *lc;
 	RoleSwitch	rs;
@@ -31,6 +32,7 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 				 errmsg("ai._vectorizer_handle_drops() must be called as an event trigger")));
 
 	SPI_connect();
+	guc_level = ai_pin_search_path();
 	/* DROP EXTENSION ai takes the catalog with it: nothing left to tidy */
 	spi_exec("SELECT pg_catalog.to_regclass('ai.vectorizer') IS NOT NULL", SPI_OK_SELECT);
 	if (SPI_processed == 1)
@@ -39,6 +41,7 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 		{
+			ai_restore_search_path(guc_level);
 			SPI_finish();
 			PG_RETURN_VOID();
 		}
@@ -58,6 +61,7 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 	}
 	if (ids == NIL)
 	{
+		ai_restore_search_path(guc_level);
 		SPI_finish();
 		PG_RETURN_VOID();
 	}
@@ -79,6 +83,7 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 						   qualified(v->target_schema, v->target_table))));
 	}
 	role_switch_end(&rs);
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -68,6 +68,7 @@ estimate_rows(const char *schema, const char *table)
 Datum
 vectorizer_queue_pending(PG_FUNCTION_ARGS)
 {
+	int			guc_level;
 	int32		id = PG_GETARG_INT32(0);
 	bool		exact = PG_GETARG_BOOL(1);
 	Vectorizer *v;
@@ -75,6 +76,7 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 	int64		n;
 
 	SPI_connect();
+	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(id);
 	queue = qualified(v->queue_schema, v->queue_table);
 	if (exact)
@@ -92,6 +94,7 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 				n = count_rows(queue, 0);
 		}
 	}
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	PG_RETURN_INT64(n);
 }
@@ -100,13 +103,16 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 Datum
 vectorizer_queue_failed(PG_FUNCTION_ARGS)
 {
+	int			guc_level;
 	int32		id = PG_GETARG_INT32(0);
 	Vectorizer *v;
 	int64		n;
 
 	SPI_connect();
+	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(id);
 	n = count_rows(qualified(v->queue_schema, v->queue_failed_table), 0);
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	PG_RETURN_INT64(n);
 }
@@ -118,6 +124,7 @@ vectorizer_queue_failed(PG_FUNCTION_ARGS)
 Datum
 vectorizer_retry_failed(PG_FUNCTION_ARGS)
 {
+	int			guc_level;
 	int32		id = PG_GETARG_INT32(0);
 	Vectorizer *v;
 	RoleSwitch	rs;
@@ -125,6 +132,7 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 	int64		moved;
 
 	SPI_connect();
+	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(id);
 	vectorizer_check_owner(v);
 	keys = pk_list(vectorizer_pk_names(v), "");
@@ -140,6 +148,7 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 			 SPI_OK_INSERT);
 	moved = SPI_processed;
 	role_switch_end(&rs);
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	if (moved > 0)
 		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
@@ -149,18 +158,21 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 static void
 set_disabled(int32 id, bool disabled)
 {
+	int			guc_level;
 	Vectorizer *v;
 	RoleSwitch	rs;
 	Oid			types[2] = {INT4OID, BOOLOID};
 	Datum		values[2] = {Int32GetDatum(id), BoolGetDatum(disabled)};
 
 	SPI_connect();
+	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(id);
 	vectorizer_check_owner(v);
 	role_switch_begin(&rs, ai_extension_owner());
 	spi_exec_params("UPDATE ai.vectorizer SET disabled = $2, updated_at = pg_catalog.now() "
 					"WHERE id = $1", 2, types, values, NULL, SPI_OK_UPDATE);
 	role_switch_end(&rs);
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	if (!disabled)
 		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));

@@ -17,6 +17,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "ai.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
@@ -204,7 +205,7 @@ template_names(const char *src)
 		ereport(ERROR,
 				(errcode(err.code == PGAI_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
 						 ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid formatting template \"%s\": %s", src, err.message),
+				 errmsg("invalid formatting template \"%s\": %s", ai_bounded(src), err.message),
 				 errhint("Write $name or ${name} with an ASCII name of letters, digits and underscores, and $$ for a dollar sign.")));
 	PG_TRY();
 	{
@@ -327,6 +328,14 @@ static void
 check_create_privilege(const char *schema, const char *what)
 {
 	Oid			nsp = schema_oid(schema, what);
+
+	/* never in the system's own schemas, whatever rights the caller has */
+	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) || isAnyTempNamespace(nsp) ||
+		strcmp(schema, "information_schema") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot create %s in system schema \"%s\"", what, schema),
+				 errhint("Choose a schema of your own.")));
 
 	if (pg_namespace_aclcheck(nsp, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 		ereport(ERROR,
@@ -549,6 +558,11 @@ create_vectorizer(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s is not a table", src),
 				 errhint("A vectorizer's source must be an ordinary or partitioned table.")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is a temporary table", src),
+				 errhint("A vectorizer outlives sessions: vectorize a permanent table.")));
 	if (!pg_class_ownercheck(source_oid, caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -578,9 +592,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	roles = grantees(fcinfo, 13);
 
 	SPI_connect();
-	guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	guc_level = ai_pin_search_path();
 
 	role_switch_begin(&rs, owner);
 	spi_exec("SELECT pg_catalog.nextval('ai.vectorizer_id_seq')::int", SPI_OK_SELECT);
@@ -596,6 +608,9 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		psprintf("%s_lease", queue_table);
 	failed_table = PG_ARGISNULL(12) ? psprintf("_vectorizer_q_failed_%d", id) :
 		psprintf("%s_failed", queue_table);
+	/* the default, schema ai, is the extension's own; any other needs CREATE */
+	if (!PG_ARGISNULL(11))
+		check_create_privilege(queue_schema, "queue table");
 	check_name_free(queue_schema, queue_table, "queue table");
 	check_name_free(queue_schema, lease_table, "lease table");
 	check_name_free(queue_schema, failed_table, "failed queue table");
@@ -626,6 +641,12 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	spi_exec(psprintf("CREATE VIEW %s AS SELECT %s FROM %s t JOIN %s s ON %s",
 					  view, view_select_list(rel), store, src, pk_join(pknames, "t", "s")),
 			 SPI_OK_UTILITY);
+	/*
+	 * The triggers are attached by the extension's owner: the capture
+	 * function is not executable by PUBLIC, so that no role can attach it
+	 * to a table of its own and so reach another vectorizer's queue.
+	 */
+	role_switch_begin(&rs, owner);
 	spi_exec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
 					  "REFERENCING NEW TABLE AS _ai_new FOR EACH STATEMENT "
 					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
@@ -640,6 +661,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
 					  q(psprintf("_vectorizer_src_trg_%d_trunc", id)), src, id),
 			 SPI_OK_UTILITY);
+	role_switch_end(&rs);
 	if (roles != NIL)
 	{
 		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s", store, who),
@@ -734,7 +756,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	}
 	role_switch_end(&rs);
 
-	AtEOXact_GUC(true, guc_level);
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	table_close(rel, NoLock);
 	PG_RETURN_INT32(id);
@@ -757,9 +779,7 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	Oid			relid = InvalidOid;
 
 	SPI_connect();
-	guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	guc_level = ai_pin_search_path();
 
 	v = vectorizer_fetch(id);
 	vectorizer_check_owner(v);
@@ -796,7 +816,7 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	}
 	role_switch_end(&rs);
 
-	AtEOXact_GUC(true, guc_level);
+	ai_restore_search_path(guc_level);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -19,6 +19,33 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-sql-7d1e9f0a2b3c"
 
 
+@pytest.fixture(autouse=True)
+def allow_fake(conn: psycopg.Connection, fake: Any) -> None:
+    """The superuser allows the server to call the fake providers, as an
+    administrator lists a self-hosted endpoint in ai.allowed_base_urls."""
+    conn.execute("SELECT set_config('ai.allowed_base_urls', %s, false)", (fake.url,))
+
+
+def test_a_url_that_is_not_allowed_is_never_called(conn: psycopg.Connection, fake: Any) -> None:
+    """Without the listing, no request reaches the listener, even as superuser."""
+    conn.execute("RESET ai.allowed_base_urls")
+    before = len(fake.requests)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not call"):
+        conn.execute("SELECT ai.openai_embed('fake-8', 'x', api_key => %s, base_url => %s, dimensions => 8)",
+                      (KEY, fake.openai_url))
+    assert len(fake.requests) == before
+
+
+def test_provider_failures_are_not_connection_errors(conn: psycopg.Connection, fake: Any) -> None:
+    """A provider that cannot be reached raises 38000, not 08006, which
+    drivers read as a lost database connection."""
+    conn.execute("SELECT set_config('ai.allowed_base_urls', 'http://127.0.0.1:9', false)")
+    with pytest.raises(psycopg.errors.ExternalRoutineException):
+        conn.execute("SELECT ai.openai_embed('fake-8', 'x', api_key => 'k', "
+                     "base_url => 'http://127.0.0.1:9/v1', dimensions => 8)")
+    assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
 
 
 def vec(conn: psycopg.Connection, sql: str, params: tuple[Any, ...] = ()) -> np.ndarray:
@@ -47,9 +74,14 @@ def test_openai_embed_settings_and_defaults(conn: psycopg.Connection, fake: Any)
     got = vec(conn, "ai.openai_embed('text-embedding-3-small', 'x')")
     assert got.shape == (1536,) and "dimensions" not in fake.requests[-1]["body"]
     # a custom key name reads the setting ai.<name>
-    conn.execute("SELECT set_config('ai.team_key', 'sk-team-1234567890', false)")
-    vec(conn, "ai.openai_embed('text-embedding-3-small', 'x', api_key_name => 'TEAM_KEY')")
+    conn.execute("SELECT set_config('ai.team_api_key', 'sk-team-1234567890', false)")
+    vec(conn, "ai.openai_embed('text-embedding-3-small', 'x', api_key_name => 'TEAM_API_KEY')")
     assert fake.requests[-1]["headers"]["authorization"] == "Bearer sk-team-1234567890"
+    # only names of API keys: not another setting or server variable
+    for name in ("TEAM_KEY", "PGDATA", "AWS_SECRET_ACCESS_KEY"):
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="not the name of an API key"):
+            conn.execute("SELECT ai.openai_embed('text-embedding-3-small', 'x', api_key_name => %s)",
+                         (name,))
 
 
 def test_openai_embed_array(conn: psycopg.Connection, fake: Any) -> None:

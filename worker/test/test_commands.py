@@ -18,6 +18,7 @@ import termios
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,6 +335,9 @@ def test_search_with_openai_key_from_the_environment(conn: psycopg.Connection, d
                      (fake.openai_url,))
         env = {"OPENAI_API_KEY": key}
         assert worker(dbname, "--once", env=env) == 0
+        # the administrator allows the server to call this provider
+        conn.execute(sql.SQL("ALTER DATABASE {} SET ai.allowed_base_urls = {}").format(
+            sql.Identifier(dbname), sql.Literal(fake.url)))
         conn.execute("ALTER DATABASE " + dbname + " SET log_statement = 'all'")
         done = pgai("search", "-d", f"dbname={dbname}", "-i", "1", "beta", env=env)
         conn.execute("ALTER DATABASE " + dbname + " RESET log_statement")
