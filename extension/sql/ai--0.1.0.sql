@@ -296,20 +296,29 @@ CREATE FUNCTION ai.disable_vectorizer_schedule(vectorizer_id int)
 RETURNS void AS 'MODULE_PATHNAME', 'disable_vectorizer_schedule'
 LANGUAGE C VOLATILE STRICT;
 
+-- Counts only where the caller may look: by OID, so a queue schema the
+-- caller has no USAGE on gives NULL, not a "permission denied" for the
+-- whole view.
 CREATE VIEW ai.vectorizer_status AS
 SELECT v.id
      , pg_catalog.format('%I.%I', v.source_schema, v.source_table) AS source_table
      , pg_catalog.format('%I.%I', v.target_schema, v.target_table) AS target_table
      , pg_catalog.format('%I.%I', v.view_schema, v.view_name) AS "view"
-     , CASE WHEN pg_catalog.has_table_privilege(
-                   pg_catalog.format('%I.%I', v.queue_schema, v.queue_table), 'select')
-            THEN ai.vectorizer_queue_pending(v.id) END AS pending_items
-     , CASE WHEN pg_catalog.has_table_privilege(
-                   pg_catalog.format('%I.%I', v.queue_schema, v.queue_failed_table), 'select')
-            THEN ai.vectorizer_queue_failed(v.id) END AS failed_items
-     , (SELECT pg_catalog.count(*) FROM ai.vectorizer_errors e WHERE e.id = v.id) AS errors
+     , CASE WHEN q.readable THEN ai.vectorizer_queue_pending(v.id) END AS pending_items
+     , CASE WHEN f.readable THEN ai.vectorizer_queue_failed(v.id) END AS failed_items
+     , (SELECT pg_catalog.count(*) FROM ai.vectorizer_errors e WHERE e.id OPERATOR(pg_catalog.=) v.id) AS errors
      , v.disabled
-FROM ai.vectorizer v;
+FROM ai.vectorizer v
+LEFT JOIN LATERAL (
+  SELECT pg_catalog.has_schema_privilege(n.oid, 'usage')
+         AND pg_catalog.has_table_privilege(c.oid, 'select') AS readable
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE n.nspname OPERATOR(pg_catalog.=) v.queue_schema AND c.relname OPERATOR(pg_catalog.=) v.queue_table) q ON true
+LEFT JOIN LATERAL (
+  SELECT pg_catalog.has_schema_privilege(n.oid, 'usage')
+         AND pg_catalog.has_table_privilege(c.oid, 'select') AS readable
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+  WHERE n.nspname OPERATOR(pg_catalog.=) v.queue_schema AND c.relname OPERATOR(pg_catalog.=) v.queue_failed_table) f ON true;
 GRANT SELECT ON ai.vectorizer_status TO PUBLIC;
 
 -------------------------------------------------------------------------------

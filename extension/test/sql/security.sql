@@ -114,6 +114,25 @@ EXCEPTION WHEN invalid_parameter_value THEN
   RAISE WARNING 'message of % bytes', pg_catalog.octet_length(SQLERRM);
 END $$;
 
+-- 6c. the status view works for a role that may not see every queue:
+--     sec_victim's queues live in a schema sec_mallory has no USAGE on
+SET ROLE sec_victim;
+CREATE TABLE victim_notes (id int PRIMARY KEY, body text);
+RESET ROLE;
+CREATE SCHEMA victim_queues;
+GRANT CREATE, USAGE ON SCHEMA victim_queues TO sec_victim;
+SET ROLE sec_victim;
+SELECT ai.create_vectorizer('victim_notes', embedding => ai.embedding_sentence_transformers(),
+    chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none(),
+    queue_schema => 'victim_queues') AS nid \gset
+RESET ROLE;
+SET ROLE sec_mallory;
+SELECT source_table, pending_items FROM ai.vectorizer_status WHERE id = :nid;
+RESET ROLE;
+SELECT ai.drop_vectorizer(:nid, drop_all => true);
+DROP TABLE victim_notes;
+DROP SCHEMA victim_queues;
+
 -- 7. dropping the table runs nothing of the attacker's as the owner
 SET ROLE sec_mallory;
 SET search_path = evil, pg_catalog, public;
