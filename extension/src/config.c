@@ -16,6 +16,7 @@
 #include <float.h>
 
 #include "ai.h"
+#include "pgai_text.h"
 #include "fmgr.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
@@ -431,6 +432,44 @@ field_int(Jsonb *cfg, const char *key, int64 dflt)
 	return config_get_int(cfg, key, &v) ? v : dflt;
 }
 
+/*
+ * Separator regexes must compile now, not fail every row in the worker
+ * later: each one is run once through core/text's splitter, the worker's
+ * own, on a short text (one separator at a time, so each is compiled).
+ */
+static void
+check_separator_regexes(Jsonb *cfg)
+{
+	JsonbValue *regex = get_key(cfg, "is_separator_regex");
+	List	   *seps = config_get_string_list(cfg, "separators");
+	const char *one = config_get_string(cfg, "separator");
+	ListCell   *lc;
+
+	if (regex == NULL || regex->type != jbvBool || !regex->val.boolean)
+		return;
+	if (one != NULL)
+		seps = lappend(seps, (char *) one);
+	foreach(lc, seps)
+	{
+		const char *sep = lfirst(lc);
+		chunk_config cc = {0};
+		chunk_list out = {0};
+		pgai_error	err;
+
+		cc.chunk_size = 10;
+		cc.separators = &sep;
+		cc.n_separators = 1;
+		cc.is_separator_regex = true;
+		if (chunk_character("a b", 3, &cc, &out, &err) != PGAI_OK)
+			ereport(ERROR,
+					(errcode(err.code == PGAI_EREGEX ? ERRCODE_INVALID_REGULAR_EXPRESSION :
+							 ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid chunking config: %s", err.message),
+					 errhint("Separators with is_separator_regex => true are Python regular expressions.")));
+		chunk_list_free(&out);
+	}
+}
+
 /* Rules that involve more than one field. */
 static void
 check_cross_fields(const ImplSpec *impl, Jsonb *cfg)
@@ -440,6 +479,7 @@ check_cross_fields(const ImplSpec *impl, Jsonb *cfg)
 		int64		size = field_int(cfg, "chunk_size", 0);
 		int64		overlap = field_int(cfg, "chunk_overlap", 0);
 
+		check_separator_regexes(cfg);
 		if (overlap >= size)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

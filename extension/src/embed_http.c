@@ -140,7 +140,7 @@ resolve_key(const char *key, const char *key_name)
 }
 
 /*
- * SQLSTATE for a provider failure. Never class 08: drivers read 08xxx as
+ * SQLSTATE for a provider failure. Never class 08 (connection exception): drivers read it as
  * a lost database connection, and the database connection is fine.
  * Failing to reach or to understand a provider is an external routine's
  * exception (38000).

@@ -133,6 +133,13 @@ SELECT ai.drop_vectorizer(:nid, drop_all => true);
 DROP TABLE victim_notes;
 DROP SCHEMA victim_queues;
 
+-- 6d. what would fail every row later is refused at creation
+SELECT ai.chunking_character_text_splitter('body', separator => '(', is_separator_regex => true);
+SELECT ai.chunking_recursive_character_text_splitter('body',
+    separators => array[E'\n', '['], is_separator_regex => true);
+SELECT ai.chunking_character_text_splitter('body', separator => '\s+',
+    is_separator_regex => true)->>'separator' AS valid_regex;
+
 -- 7. dropping the table runs nothing of the attacker's as the owner
 SET ROLE sec_mallory;
 SET search_path = evil, pg_catalog, public;
