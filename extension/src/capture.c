@@ -23,13 +23,13 @@
 
 #include "access/table.h"
 #include "ai.h"
+#include "catalog/namespace.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
-#include "catalog/namespace.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -211,9 +211,9 @@ _vectorizer_capture(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("ai._vectorizer_capture() must be an AFTER ... FOR EACH STATEMENT trigger with the vectorizer id as its argument")));
 	id = pg_strtoint32(td->tg_trigger->tgargs[0]);
-	/* pinned before anything is looked up or parsed: see ai_pin_search_path */
 
 	SPI_connect();
+	/* before anything is looked up or parsed as the queue's owner */
 	guc_level = ai_pin_search_path();
 	/* the transition tables must be known before the plans are prepared */
 	SPI_register_trigger_data(td);
