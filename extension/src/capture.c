@@ -16,8 +16,8 @@
  * Queue writes run as the queue's owner, as referential-integrity triggers
  * do, so that anyone allowed to write the source can enqueue. Plans are
  * prepared once per trigger and backend and kept in a hash table in
- * TopMemoryContext, keyed by the trigger's OID (a new vectorizer has new
- * triggers, so entries never go stale).
+ * TopMemoryContext, keyed by the trigger's OID, and rebuilt after any
+ * change to the source table (capture_invalidate).
  */
 #include "postgres.h"
 
@@ -31,6 +31,7 @@
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -42,6 +43,8 @@ PG_FUNCTION_INFO_V1(_vectorizer_capture);
 typedef struct CapturePlans
 {
 	Oid			tgoid;			/* hash key */
+	Oid			relid;			/* the source table */
+	bool		stale;			/* the source changed since: rebuild */
 	int32		vectorizer_id;
 	Oid			queue_owner;
 	char	   *truncate_sql;	/* in TopMemoryContext */
@@ -49,6 +52,26 @@ typedef struct CapturePlans
 } CapturePlans;
 
 static HTAB *capture_plans = NULL;
+
+/*
+ * The plans' SQL names the source's columns, so a change to the table
+ * (a template column dropped, a column renamed) must rebuild them: a
+ * relcache invalidation marks the table's entries stale. They are freed
+ * at the next lookup, never here, where a plan may be running.
+ */
+static void
+capture_invalidate(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS it;
+	CapturePlans *entry;
+
+	if (capture_plans == NULL)
+		return;
+	hash_seq_init(&it, capture_plans);
+	while ((entry = hash_seq_search(&it)) != NULL)
+		if (relid == InvalidOid || entry->relid == relid)
+			entry->stale = true;
+}
 
 /*
  * The keys to enqueue, as a query over the transition tables: every new key
@@ -152,10 +175,19 @@ capture_plans_for(TriggerData *td, int32 id)
 		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(CapturePlans);
 		capture_plans = hash_create("ai capture plans", 16, &ctl, HASH_ELEM | HASH_BLOBS);
+		CacheRegisterRelcacheCallback(capture_invalidate, (Datum) 0);
 	}
 	entry = hash_search(capture_plans, &tgoid, HASH_FIND, &found);
-	if (found)
+	if (found && !entry->stale)
 		return entry;
+	if (found)
+	{
+		if (entry->enqueue != NULL)
+			SPI_freeplan(entry->enqueue);
+		if (entry->truncate_sql != NULL)
+			pfree(entry->truncate_sql);
+		hash_search(capture_plans, &tgoid, HASH_REMOVE, NULL);
+	}
 
 	v = vectorizer_fetch(id);
 	check_own_trigger(td, v);
@@ -168,6 +200,7 @@ capture_plans_for(TriggerData *td, int32 id)
 		CapturePlans tmp = {0};
 
 		tmp.tgoid = tgoid;
+		tmp.relid = RelationGetRelid(td->tg_relation);
 		tmp.vectorizer_id = id;
 		tmp.queue_owner = ai_extension_owner();
 		if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))

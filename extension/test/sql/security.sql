@@ -148,6 +148,20 @@ RESET search_path;
 SELECT count(*) AS ran_as_someone_else FROM evil.ran_as WHERE who <> 'sec_mallory';
 RESET ROLE;
 
+-- 8. capture follows changes to its table within one session: a template
+--    column dropped with CASCADE leaves updates working
+CREATE TABLE posts (id int PRIMARY KEY, title text, body text);
+INSERT INTO posts VALUES (1, 't', 'b');
+SELECT ai.create_vectorizer('posts', embedding => ai.embedding_sentence_transformers(),
+    chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none(),
+    formatting => ai.formatting_python_template('$title: $chunk')) AS pid \gset
+UPDATE posts SET title = 'u';
+ALTER TABLE posts DROP COLUMN title CASCADE;
+UPDATE posts SET body = 'changed';
+SELECT ai.vectorizer_queue_pending(:pid) AS queued_after_drop;
+SELECT ai.drop_vectorizer(:pid, drop_all => true);
+DROP TABLE posts;
+
 SELECT ai.drop_vectorizer(:vid, drop_all => true);
 DROP SCHEMA evil CASCADE;
 DROP SCHEMA locked;
