@@ -296,29 +296,30 @@ CREATE FUNCTION ai.disable_vectorizer_schedule(vectorizer_id int)
 RETURNS void AS 'MODULE_PATHNAME', 'disable_vectorizer_schedule'
 LANGUAGE C VOLATILE STRICT;
 
--- Counts only where the caller may look: by OID, so a queue schema the
--- caller has no USAGE on gives NULL, not a "permission denied" for the
--- whole view.
+-- May the caller count the rows of queue table schema.name? By OID, so a
+-- schema the caller has no USAGE on gives false, not "permission denied".
+CREATE FUNCTION ai._queue_readable(queue_schema name, queue_table name)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(bool_and(has_schema_privilege(n.oid, 'usage')
+                           AND has_table_privilege(c.oid, 'select')), false)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = queue_schema AND c.relname = queue_table
+$$;
+
+-- Counts only where the caller may look (NULL elsewhere), so the view
+-- works for every role.
 CREATE VIEW ai.vectorizer_status AS
 SELECT v.id
      , pg_catalog.format('%I.%I', v.source_schema, v.source_table) AS source_table
      , pg_catalog.format('%I.%I', v.target_schema, v.target_table) AS target_table
      , pg_catalog.format('%I.%I', v.view_schema, v.view_name) AS "view"
-     , CASE WHEN q.readable THEN ai.vectorizer_queue_pending(v.id) END AS pending_items
-     , CASE WHEN f.readable THEN ai.vectorizer_queue_failed(v.id) END AS failed_items
+     , CASE WHEN ai._queue_readable(v.queue_schema, v.queue_table)
+            THEN ai.vectorizer_queue_pending(v.id) END AS pending_items
+     , CASE WHEN ai._queue_readable(v.queue_schema, v.queue_failed_table)
+            THEN ai.vectorizer_queue_failed(v.id) END AS failed_items
      , (SELECT pg_catalog.count(*) FROM ai.vectorizer_errors e WHERE e.id OPERATOR(pg_catalog.=) v.id) AS errors
      , v.disabled
-FROM ai.vectorizer v
-LEFT JOIN LATERAL (
-  SELECT pg_catalog.has_schema_privilege(n.oid, 'usage')
-         AND pg_catalog.has_table_privilege(c.oid, 'select') AS readable
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  WHERE n.nspname OPERATOR(pg_catalog.=) v.queue_schema AND c.relname OPERATOR(pg_catalog.=) v.queue_table) q ON true
-LEFT JOIN LATERAL (
-  SELECT pg_catalog.has_schema_privilege(n.oid, 'usage')
-         AND pg_catalog.has_table_privilege(c.oid, 'select') AS readable
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  WHERE n.nspname OPERATOR(pg_catalog.=) v.queue_schema AND c.relname OPERATOR(pg_catalog.=) v.queue_failed_table) f ON true;
+FROM ai.vectorizer v;
 GRANT SELECT ON ai.vectorizer_status TO PUBLIC;
 
 -------------------------------------------------------------------------------

@@ -160,14 +160,7 @@ provider_sqlstate(int code)
 	}
 }
 
-/*
- * The network policy: a request may go to a provider's public endpoint,
- * to a URL the superuser configured (the PGC_SUSET settings
- * ai.openai_base_url, ai.ollama_host, the server's OLLAMA_HOST), or to a
- * prefix listed in ai.allowed_base_urls. Anything else is refused before
- * a connection is made, so no role can make the server call a URL of its
- * choosing, nor send it a key the server holds.
- */
+/* Ollama hosts may be written without a scheme ("gpu-box:11434"). */
 static char *
 with_scheme(const char *host)
 {
@@ -176,6 +169,14 @@ with_scheme(const char *host)
 	return strstr(host, "://") ? pstrdup(host) : psprintf("http://%s", host);
 }
 
+/*
+ * The network policy: a request may go to a provider's public endpoint,
+ * to a URL the superuser configured (the PGC_SUSET settings
+ * ai.openai_base_url, ai.ollama_host, the server's OLLAMA_HOST), or to a
+ * prefix listed in ai.allowed_base_urls. Anything else is refused before
+ * a connection is made, so no role can make the server call a URL of its
+ * choosing, nor send it a key the server holds.
+ */
 static void
 check_url_allowed(const char *url, provider_kind kind)
 {
