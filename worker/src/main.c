@@ -190,7 +190,15 @@ worker_thread(void *arg)
 	 * orders of magnitude, and a generic plan made while they were small
 	 * (a sequential scan) would stay. Statements are still parsed once.
 	 */
+	/*
+	 * search_path holds no schema a vectorizer owner can create in, so no
+	 * name in our SQL resolves to an owner's function or operator; with
+	 * row_security off a policy on a source or store is an error for us,
+	 * never code run with the worker's rights.
+	 */
 	if (!db_command(conn, "SET application_name = 'pgai vectorizer worker'", &err) ||
+		!db_command(conn, "SET search_path = pg_catalog, pg_temp", &err) ||
+		!db_command(conn, "SET row_security = off", &err) ||
 		!db_command(conn, "SET plan_cache_mode = force_custom_plan", &err) ||
 		(!opt->once && !db_command(conn, "LISTEN ai_vectorizer_work", &err)))
 	{
