@@ -242,7 +242,10 @@ static const char *const load_sql =
 " c->>'implementation', c->>'chunk_column', (c->>'chunk_size')::bigint,"
 " (c->>'chunk_overlap')::bigint, c->>'separator', (c->>'is_separator_regex')::bool,"
 " f->>'template',"
-" i->>'implementation', coalesce((i->>'min_rows')::bigint, 0), i->>'opclass',"
+" i->>'implementation', coalesce((i->>'min_rows')::bigint, 0),"
+/* the operator class of pgvector's schema: our search_path holds only pg_catalog */
+" (SELECT pg_catalog.format('%I.%I', n.nspname, i->>'opclass') FROM pg_catalog.pg_extension x"
+"   JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'vector' AND i ? 'opclass'),"
 " coalesce((i->>'m')::int, 0), coalesce((i->>'ef_construction')::int, 0),"
 " coalesce((i->>'create_when_queue_empty')::bool, true),"
 " coalesce((SELECT pg_catalog.string_agg(pg_catalog.format('%s = %L', d.key, d.value), ', ')"
