@@ -189,8 +189,7 @@ worker_thread(void *arg)
 	 * Custom plans: the store and queues grow and shrink under a worker by
 	 * orders of magnitude, and a generic plan made while they were small
 	 * (a sequential scan) would stay. Statements are still parsed once.
-	 */
-	/*
+	 *
 	 * search_path holds no schema a vectorizer owner can create in, so no
 	 * name in our SQL resolves to an owner's function or operator; with
 	 * row_security off a policy on a source or store is an error for us,
