@@ -167,43 +167,177 @@ wait_for_work(PGconn *conn, double seconds)
 	}
 }
 
+/*
+ * Opens the thread's session: the connection and every setting our SQL
+ * relies on. The same function runs at start and after a lost connection,
+ * so a reconnected session is the one we started with (LISTEN included:
+ * without it a restarted server's notifications would go unheard and new
+ * rows would wait for the poll interval). NULL with `err` set on failure.
+ */
+static PGconn *
+session_open(const worker_options *opt, pgai_error *err)
+{
+	PGconn	   *conn = PQconnectdb(opt->db_url ? opt->db_url : "");
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		const char *msg = PQerrorMessage(conn);
+		size_t		len = strlen(msg);
+
+		while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+			len--;
+		pgai_error_set(err, PGAI_EIO, "cannot connect: %.*s", (int) len, msg);
+		PQfinish(conn);
+		return NULL;
+	}
+
+	/*
+	 * search_path holds no schema a vectorizer owner can create in, so no
+	 * name in our SQL resolves to an owner's function or operator; with
+	 * row_security off a policy on a source or store is an error for us,
+	 * never code run with the worker's rights.
+	 *
+	 * Custom plans: the store and queues grow and shrink under a worker by
+	 * orders of magnitude, and a generic plan made while they were small
+	 * (a sequential scan) would stay. Statements are still parsed once.
+	 */
+	if (!db_command(conn, "SET application_name = 'pgai vectorizer worker'", err) ||
+		!db_command(conn, "SET search_path = pg_catalog, pg_temp", err) ||
+		!db_command(conn, "SET row_security = off", err) ||
+		!db_command(conn, "SET plan_cache_mode = force_custom_plan", err) ||
+		(!opt->once && !db_command(conn, "LISTEN ai_vectorizer_work", err)))
+	{
+		char		why[sizeof(err->message)];
+
+		snprintf(why, sizeof(why), "%s", err->message);
+		pgai_error_set(err, PGAI_EIO, "cannot prepare the connection: %s", why);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Sleeps `seconds`, waking early on a stop signal; false when stopping. */
+static bool
+sleep_interruptible(double seconds)
+{
+	double		until = now_seconds() + seconds;
+
+	while (!worker_stop)
+	{
+		double		left = until - now_seconds();
+
+		if (left <= 0)
+			return true;
+		/* short naps so SIGTERM stops us within 100 ms */
+		usleep((useconds_t) (Min(left, 0.1) * 1e6));
+	}
+	return false;
+}
+
+/*
+ * libpq's messages span lines ("...failed: ...\n\tIs the server
+ * running..."): one line each keeps the log one line per attempt.
+ * Collapses runs of white space to one space, drops it at the ends, and
+ * truncates to the buffer.
+ */
+static void
+one_line(char *dst, size_t size, const char *src)
+{
+	size_t		n = 0;
+	bool		space = false;
+
+	for (; *src && n + 1 < size; src++)
+	{
+		if (*src == '\n' || *src == '\r' || *src == '\t' || *src == ' ')
+		{
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < size)
+			dst[n++] = ' ';
+		space = false;
+		dst[n++] = *src;
+	}
+	dst[n] = '\0';
+}
+
+/* With --once, how long a lost connection may take to come back. */
+#define ONCE_RECONNECT_LIMIT 60.0
+#define RECONNECT_FIRST 0.5
+#define RECONNECT_MAX 30.0
+
+/*
+ * Replaces a lost connection with a new session. Waits between attempts
+ * with exponential backoff and ±50% jitter, so a server that is down
+ * costs a few attempts a minute, not a busy loop, and many workers do not
+ * come back in lockstep. Prepared statements belonged to the old backend
+ * and are forgotten. Returns the new connection, or NULL when stopping
+ * or, with --once, after ONCE_RECONNECT_LIMIT seconds (then ctx->fatal).
+ */
+static PGconn *
+session_restore(thread_ctx *ctx, PGconn *lost, unsigned *seed)
+{
+	const worker_options *opt = ctx->opt;
+	double		delay = RECONNECT_FIRST;
+	double		started = now_seconds();
+	char		why[300];
+
+	one_line(why, sizeof(why), PQerrorMessage(lost));
+	log_line("thread %d: connection lost (%s); reconnecting", ctx->index, why);
+	PQfinish(lost);
+	db_forget_prepared();
+
+	for (int attempt = 1; !worker_stop; attempt++)
+	{
+		pgai_error	err;
+		PGconn	   *conn;
+		double		wait;
+
+		/* a random factor in [0.5, 1.5) */
+		wait = delay * (0.5 + (double) rand_r(seed) / ((double) RAND_MAX + 1.0));
+		if (opt->once && now_seconds() - started + wait > ONCE_RECONNECT_LIMIT)
+		{
+			log_line("thread %d: the database connection did not come back within %.0fs; "
+					 "giving up (--once)", ctx->index, ONCE_RECONNECT_LIMIT);
+			ctx->fatal = 1;
+			return NULL;
+		}
+		if (!sleep_interruptible(wait))
+			break;
+		conn = session_open(opt, &err);
+		if (conn != NULL)
+		{
+			log_line("thread %d: reconnected after %d attempt%s", ctx->index, attempt,
+					 attempt == 1 ? "" : "s");
+			return conn;
+		}
+		delay = Min(delay * 2, RECONNECT_MAX);
+		one_line(why, sizeof(why), err.message);
+		log_line("thread %d: reconnect attempt %d failed: %s", ctx->index, attempt, why);
+	}
+	return NULL;
+}
+
 static void *
 worker_thread(void *arg)
 {
 	thread_ctx *ctx = arg;
 	const worker_options *opt = ctx->opt;
-	PGconn	   *conn = PQconnectdb(opt->db_url ? opt->db_url : "");
+	PGconn	   *conn;
 	embedder   *emb = NULL;
 	schedule_mark *marks = NULL;
 	int			n_marks = 0;
 	pgai_error	err;
+	unsigned	seed = (unsigned) time(NULL) ^ (unsigned) getpid() * 2654435761u ^
+		(unsigned) ctx->index * 40503u;
 
-	if (PQstatus(conn) != CONNECTION_OK)
+	/* at start a database we cannot reach is fatal: nothing to restore */
+	conn = session_open(opt, &err);
+	if (conn == NULL)
 	{
-		log_line("cannot connect: %s", PQerrorMessage(conn));
-		PQfinish(conn);
+		log_line("%s", err.message);
 		ctx->fatal = 1;
-		return NULL;
-	}
-	/*
-	 * Custom plans: the store and queues grow and shrink under a worker by
-	 * orders of magnitude, and a generic plan made while they were small
-	 * (a sequential scan) would stay. Statements are still parsed once.
-	 *
-	 * search_path holds no schema a vectorizer owner can create in, so no
-	 * name in our SQL resolves to an owner's function or operator; with
-	 * row_security off a policy on a source or store is an error for us,
-	 * never code run with the worker's rights.
-	 */
-	if (!db_command(conn, "SET application_name = 'pgai vectorizer worker'", &err) ||
-		!db_command(conn, "SET search_path = pg_catalog, pg_temp", &err) ||
-		!db_command(conn, "SET row_security = off", &err) ||
-		!db_command(conn, "SET plan_cache_mode = force_custom_plan", &err) ||
-		(!opt->once && !db_command(conn, "LISTEN ai_vectorizer_work", &err)))
-	{
-		log_line("cannot prepare the connection: %s", err.message);
-		ctx->fatal = 1;
-		PQfinish(conn);
 		return NULL;
 	}
 
@@ -214,11 +348,20 @@ worker_thread(void *arg)
 		long		claimed = 0;
 		double		now = now_seconds();
 
+		/* any failure below may have lost the connection: restore it here */
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			conn = session_restore(ctx, conn, &seed);
+			if (conn == NULL)
+				break;
+			/* work may have been queued while we were away */
+			continue;
+		}
 		if (vectorizers_load(conn, opt, &vs, &n, &err) != 0)
 		{
 			log_line("cannot read the vectorizers: %s", err.message);
 			if (PQstatus(conn) != CONNECTION_OK)
-				PQreset(conn);
+				continue;
 			if (opt->once)
 			{
 				ctx->fatal = 1;
@@ -244,8 +387,9 @@ worker_thread(void *arg)
 				{
 					log_line("vectorizer %d: batch failed: %s", v->id, err.message);
 					atomic_fetch_add(&ctx->stats->errors, 1);
+					/* the rest of the pass needs the connection too */
 					if (PQstatus(conn) != CONNECTION_OK)
-						PQreset(conn);
+						break;
 					continue;
 				}
 				pass += got;
@@ -253,13 +397,16 @@ worker_thread(void *arg)
 					indexer_maybe_create(conn, v);
 			}
 			claimed += pass;
-			if (pass == 0 || worker_stop)
+			if (pass == 0 || worker_stop || PQstatus(conn) != CONNECTION_OK)
 				break;
 		}
 		for (int i = 0; i < n; i++)
 			if (!vs[i].disabled && schedule_due(&marks, &n_marks, &vs[i], opt->once, now))
 				schedule_ran(&marks, &n_marks, &vs[i], now);
 		vectorizers_free(vs, n);
+		/* not "nothing left": we could not look; the loop's top reconnects */
+		if (PQstatus(conn) != CONNECTION_OK)
+			continue;
 		if (opt->once && claimed == 0)
 			break;
 		if (claimed == 0)
