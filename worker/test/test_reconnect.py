@@ -84,14 +84,26 @@ def start_worker(dbname: str, log: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL, stderr=log.open("wb"))
 
 
-def test_restart_restores_listen_without_spinning(conn: psycopg.Connection, dbname: str,
-                                                  tmp_path: Path, restartable: None) -> None:
+def worker_then_stop_server(conn: psycopg.Connection, dbname: str,
+                            log: Path) -> subprocess.Popen[bytes]:
+    """A continuous worker that has embedded the first row, then the server stopped."""
     make_notes(conn)
-    log = tmp_path / "worker.log"
     proc = start_worker(dbname, log)
     try:
         wait_for(lambda: embedded(dbname, 1), 30, "the first row")
         pg_ctl("-m", "fast", "-w", "stop")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
+
+
+def test_restart_restores_listen_without_spinning(conn: psycopg.Connection, dbname: str,
+                                                  tmp_path: Path, restartable: None) -> None:
+    log = tmp_path / "worker.log"
+    proc = worker_then_stop_server(conn, dbname, log)
+    try:
         time.sleep(3)
         down = log.read_text()
         attempts = down.count("reconnect attempt")
@@ -117,12 +129,9 @@ def test_restart_restores_listen_without_spinning(conn: psycopg.Connection, dbna
 
 def test_stop_signal_ends_the_reconnect_wait(conn: psycopg.Connection, dbname: str,
                                              tmp_path: Path, restartable: None) -> None:
-    make_notes(conn)
     log = tmp_path / "worker.log"
-    proc = start_worker(dbname, log)
+    proc = worker_then_stop_server(conn, dbname, log)
     try:
-        wait_for(lambda: embedded(dbname, 1), 30, "the first row")
-        pg_ctl("-m", "fast", "-w", "stop")
         wait_for(lambda: "connection lost" in log.read_text(), 10, "the worker to notice")
         time.sleep(1)
         start = time.monotonic()
