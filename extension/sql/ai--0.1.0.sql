@@ -273,6 +273,39 @@ REVOKE ALL ON FUNCTION ai._vectorizer_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ai._vectorizer_handle_drops() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
+-- The worker's writes (src/store.c, src/errors.c)
+
+-- Replaces the embeddings of the given keys (row by row, one element per key
+-- column) with the rows of a COPY stream, as the store's owner, so that the
+-- owner's triggers and defaults on the store never run with the worker's
+-- rights. The caller needs INSERT and DELETE on the store.
+CREATE FUNCTION ai._vectorizer_store_replace(vectorizer_id int, keys text[], copy_rows bytea,
+                                             copy_binary boolean)
+RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_store_replace'
+LANGUAGE C VOLATILE;
+
+-- Records a failure of a vectorizer; the caller needs INSERT on its store.
+CREATE FUNCTION ai._vectorizer_record_error(vectorizer_id int, message text, details jsonb)
+RETURNS void AS 'MODULE_PATHNAME', 'vectorizer_record_error'
+LANGUAGE C VOLATILE;
+
+-- create_vectorizer grants both to the vectorizer's grant_to roles.
+REVOKE ALL ON FUNCTION ai._vectorizer_store_replace(int, text[], bytea, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ai._vectorizer_record_error(int, text, jsonb) FROM PUBLIC;
+
+-- Errors are written only by ai._vectorizer_record_error, and each role
+-- reads those of the vectorizers whose store it may read: no role forges
+-- or reads another owner's errors.
+ALTER TABLE ai.vectorizer_errors ENABLE ROW LEVEL SECURITY;
+CREATE POLICY vectorizer_errors_readable ON ai.vectorizer_errors FOR SELECT USING (
+  EXISTS (SELECT 1 FROM ai.vectorizer v
+          WHERE v.id OPERATOR(pg_catalog.=) ai.vectorizer_errors.id
+            AND pg_catalog.has_table_privilege(
+                  pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.target_schema, v.target_table)),
+                  'select')));
+GRANT SELECT ON ai.vectorizer_errors TO PUBLIC;
+
+-------------------------------------------------------------------------------
 -- Queue, schedule and status
 
 CREATE FUNCTION ai.vectorizer_queue_pending(vectorizer_id int, exact_count boolean DEFAULT false)

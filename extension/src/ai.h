@@ -69,6 +69,9 @@ typedef struct RoleSwitch
 extern void role_switch_begin(RoleSwitch *rs, Oid role);
 extern void role_switch_end(RoleSwitch *rs);
 
+/* store.c: refuses key types whose input could run an owner's code */
+extern void check_key_type(const char *column, Oid typid);
+
 /* Execute one statement through SPI, reporting an unexpected SPI result. */
 extern int	spi_exec(const char *sql, int expected);
 extern int	spi_exec_params(const char *sql, int nargs, Oid *types,

@@ -118,6 +118,7 @@ read_primary_key(Relation rel)
 
 		col->attnum = attnum;
 		col->name = pstrdup(NameStr(att->attname));
+		check_key_type(col->name, att->atttypid);
 		col->type_sql = format_type_extended(att->atttypid, att->atttypmod,
 											 FORMAT_TYPE_TYPEMOD_GIVEN |
 											 FORMAT_TYPE_FORCE_QUALIFY);
@@ -717,7 +718,9 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		who = role_list(roles);
 		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s, %s, %s TO %s",
 						  queue, lease, failed, who), SPI_OK_UTILITY);
-		spi_exec(psprintf("GRANT SELECT, INSERT ON ai.vectorizer_errors TO %s", who),
+		spi_exec(psprintf("GRANT EXECUTE ON FUNCTION "
+						  "ai._vectorizer_store_replace(int, text[], bytea, boolean), "
+						  "ai._vectorizer_record_error(int, text, jsonb) TO %s", who),
 				 SPI_OK_UTILITY);
 	}
 	{

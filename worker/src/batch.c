@@ -439,30 +439,55 @@ encode_rows(const batch *b, const bool *write, bool binary, copybuf *c)
 		cb_i16(c, -1);
 }
 
+/*
+ * Replaces the store rows of the keys marked in `done` with the encoded
+ * chunks, through ai._vectorizer_store_replace: the extension writes the
+ * store as its owner, so the owner's triggers never run with our rights.
+ * The keys go row by row, one element per key column; the rows as one
+ * bytea parameter in binary, so they are sent as they are.
+ */
 static bool
-copy_in(PGconn *conn, const char *sql, const copybuf *c, pgai_error *err)
+store_replace(PGconn *conn, const batch *b, const bool *done, const copybuf *rows,
+			  bool binary, pgai_error *err)
 {
-	PGresult   *res = PQexec(conn, sql);
+	const vectorizer *v = b->v;
+	const char **flat = xcalloc((size_t) b->n_rows * (size_t) v->n_pk + 1, sizeof(char *));
+	size_t		m = 0;
+	char		id[16];
+	char	   *keys;
+	const char *values[4];
+	int			lengths[4] = {0, 0, (int) rows->len, 0};
+	int			formats[4] = {0, 0, 1, 0};
+	PGresult   *res;
 	bool		ok;
 
-	if (PQresultStatus(res) != PGRES_COPY_IN)
+	for (int i = 0; i < b->n_rows; i++)
+		for (int k = 0; done[i] && k < v->n_pk; k++)
+			flat[m++] = b->rows[i].key[k];
+	if (m == 0)
 	{
-		pgai_error_set(err, PGAI_EIO, "%s", PQresultErrorMessage(res));
-		PQclear(res);
-		return false;
+		free(flat);
+		return true;
+	}
+	keys = db_array_literal(flat, m);
+	snprintf(id, sizeof(id), "%d", v->id);
+	values[0] = id;
+	values[1] = keys;
+	values[2] = rows->data ? rows->data : "";
+	values[3] = binary ? "true" : "false";
+	res = PQexecParams(conn, "SELECT ai._vectorizer_store_replace($1::int, $2::text[], $3::bytea, $4::bool)",
+					   4, NULL, values, lengths, formats, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+	{
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+		pgai_error_set(err, PGAI_EIO, "writing the store failed: %s",
+					   msg ? msg : PQerrorMessage(conn));
 	}
 	PQclear(res);
-	ok = PQputCopyData(conn, c->data, (int) c->len) == 1 && PQputCopyEnd(conn, NULL) == 1;
-	res = PQgetResult(conn);
-	if (!ok || PQresultStatus(res) != PGRES_COMMAND_OK)
-	{
-		pgai_error_set(err, PGAI_EIO, "copy into the store failed: %s",
-					   res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-		ok = false;
-	}
-	PQclear(res);
-	while ((res = PQgetResult(conn)) != NULL)
-		PQclear(res);
+	free(keys);
+	free(flat);
 	return ok;
 }
 
@@ -675,21 +700,13 @@ write_batch(PGconn *conn, batch *b, const worker_options *opt, long *written,
 		*chunks += (long) r->chunks.count;
 	}
 
-	if (!exec_keys(conn, b, b->v->sql_delete_store, done, NULL, 0, PGRES_COMMAND_OK, NULL, err))
-		goto rollback;
-	if (*chunks > 0)
 	{
 		bool		binary = keys_binary(b->v);
-		char	   *sql = binary ? xstrdup(b->v->sql_copy_store) :
-			xasprintf("%.*s", (int) (strstr(b->v->sql_copy_store, " WITH (FORMAT binary)") -
-									 b->v->sql_copy_store), b->v->sql_copy_store);
 
-		encode_rows(b, done, binary, &cb);
-		ok = copy_in(conn, sql, &cb, err);
-		free(sql);
-		if (!ok)
+		if (*chunks > 0)
+			encode_rows(b, done, binary, &cb);
+		if (!store_replace(conn, b, done, &cb, binary, err))
 			goto rollback;
-		ok = false;
 	}
 	if (!exec_keys(conn, b, b->v->sql_delete_queue, leave, NULL, 0, PGRES_COMMAND_OK, NULL, err) ||
 		!exec_keys(conn, b, b->v->sql_delete_failed, done, NULL, 0, PGRES_COMMAND_OK, NULL, err) ||
@@ -785,6 +802,25 @@ json_string(const char *s)
 	return c.data;
 }
 
+/*
+ * A failure on the database's side (a store or source changed under the
+ * vectorizer, a refused write) is recorded like a provider's, so that
+ * `pgai vectorizer status` and ai.vectorizer_errors show it rather than
+ * only the worker's log. A lost connection cannot be recorded: the
+ * reconnect path logs it.
+ */
+static void
+record_db_failure(PGconn *conn, const vectorizer *v, const char *phase, const pgai_error *err)
+{
+	char	   *details;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		return;
+	details = xasprintf("{\"phase\": \"%s\"}", phase);
+	db_record_error(conn, v->id, err->message, details);
+	free(details);
+}
+
 long
 batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 		  const worker_options *opt, worker_stats *stats, pgai_error *err)
@@ -800,6 +836,8 @@ batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 	n = claim(conn, &b, opt, err);
 	if (n <= 0)
 	{
+		if (n < 0)
+			record_db_failure(conn, v, "claim", err);
 		batch_free(&b);
 		return n;
 	}
@@ -848,6 +886,7 @@ batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 	if (!write_batch(conn, &b, opt, &written, &chunks, &failures, err))
 	{
 		/* the leases expire; the queue keeps every key */
+		record_db_failure(conn, v, "write", err);
 		free(batch_error);
 		batch_free(&b);
 		return -1;

@@ -210,7 +210,8 @@ db_ids_literal(const int *ids, int n)
 }
 
 /*
- * Records an error row for a vectorizer, in its own statement (autocommit).
+ * Records an error row for a vectorizer, in its own statement (autocommit),
+ * through the extension's function: the table takes no direct INSERT.
  * Failing to record is itself only logged: the queue keeps the work.
  */
 void
@@ -226,8 +227,8 @@ db_record_error(PGconn *conn, int vectorizer_id, const char *message,
 	params[0] = id;
 	params[1] = message;
 	params[2] = details_json ? details_json : "{}";
-	res = db_exec(conn, "INSERT INTO ai.vectorizer_errors (id, message, details) "
-				  "VALUES ($1, $2, $3::jsonb)", 3, params, PGRES_COMMAND_OK, &err);
+	res = db_exec(conn, "SELECT ai._vectorizer_record_error($1::int, $2::text, $3::jsonb)",
+				  3, params, PGRES_TUPLES_OK, &err);
 	if (res == NULL)
 		log_line("vectorizer %d: could not record an error: %s", vectorizer_id, err.message);
 	PQclear(res);

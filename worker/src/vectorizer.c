@@ -172,7 +172,6 @@ build_sql(PGconn *conn, vectorizer *v)
 	{
 		char	   *j_lk = key_join(v, "l", "k", true);
 		char	   *j_sk = key_join(v, "s", "k", true);
-		char	   *j_tk = key_join(v, "t", "k", true);
 		char	   *j_qk = key_join(v, "q", "k", true);
 		char	   *j_fk = key_join(v, "f", "k", true);
 
@@ -181,8 +180,6 @@ build_sql(PGconn *conn, vectorizer *v)
 									   v->keys_unnest, v->lease, j_lk, p + 1);
 		v->sql_lock_source = xasprintf("SELECT k.ord, %s FROM %s JOIN %s s ON %s FOR SHARE OF s",
 									   hash, v->keys_unnest, v->source, j_sk);
-		v->sql_delete_store = xasprintf("DELETE FROM %s t USING %s WHERE %s",
-										v->store, v->keys_unnest, j_tk);
 		v->sql_delete_queue = xasprintf("DELETE FROM %s q USING %s WHERE %s",
 										v->queue, v->keys_unnest, j_qk);
 		v->sql_delete_failed = xasprintf("DELETE FROM %s f USING %s WHERE %s",
@@ -207,13 +204,9 @@ build_sql(PGconn *conn, vectorizer *v)
 									   v->failed, k, k, p + 2, k);
 		free(j_lk);
 		free(j_sk);
-		free(j_tk);
 		free(j_qk);
 		free(j_fk);
 	}
-	v->sql_copy_store = xasprintf("COPY %s (%s, chunk_seq, chunk, embedding) FROM STDIN "
-								  "WITH (FORMAT binary)", v->store, k);
-
 	free(k);
 	free(kq);
 	free(kl);
@@ -264,12 +257,18 @@ static const char *const separators_sql =
 " pg_catalog.jsonb_array_elements_text(v.config->'chunking'->'separators') WITH ORDINALITY t(elem, n)"
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[]) ORDER BY v.id, t.n";
 
+/*
+ * Key types come from the queue table, which the extension's owner created
+ * with types create_vectorizer checked (base or enum types): the worker casts
+ * keys only to those, never to a domain a store's owner may have put on the
+ * store since, whose checks would run with the worker's rights.
+ */
 static const char *const keys_sql =
 "SELECT v.id, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid"
 " FROM ai.vectorizer v,"
 " pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int)"
 " JOIN pg_catalog.pg_attribute a ON a.attname = p.attname"
-" WHERE a.attrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.target_schema, v.target_table))"
+" WHERE a.attrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.queue_schema, v.queue_table))"
 " AND ($1::int[] IS NULL OR v.id = ANY ($1::int[]))"
 " ORDER BY v.id, p.pknum";
 
@@ -471,7 +470,7 @@ vectorizers_free(vectorizer *vs, int n)
 			v->source_name, v->embedding_impl, v->model, v->api_key_name, v->base_url,
 			v->chat_user, v->input_type, v->keep_alive, v->options_json, v->index_impl,
 			v->opclass, v->diskann_with, v->sql_claim, v->sql_lock_leases,
-			v->sql_lock_source, v->sql_delete_store, v->sql_copy_store,
+			v->sql_lock_source,
 			v->sql_delete_queue, v->sql_delete_leases, v->sql_delete_failed,
 		v->sql_retry_later, v->sql_move_failed, v->keys_unnest};
 

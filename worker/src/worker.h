@@ -109,8 +109,6 @@ typedef struct vectorizer
 	char	   *sql_claim;
 	char	   *sql_lock_leases;
 	char	   *sql_lock_source;
-	char	   *sql_delete_store;
-	char	   *sql_copy_store;
 	char	   *sql_delete_queue;
 	char	   *sql_delete_leases;
 	char	   *sql_delete_failed;

@@ -65,5 +65,6 @@ DROP TABLE owned;
 RESET ROLE;
 
 REVOKE CREATE ON SCHEMA public FROM ai_test_owner, ai_test_other;
-REVOKE ALL ON ai.vectorizer_errors FROM ai_test_owner, ai_test_reader;
+REVOKE ALL ON FUNCTION ai._vectorizer_store_replace(int, text[], bytea, boolean),
+    ai._vectorizer_record_error(int, text, jsonb) FROM ai_test_owner, ai_test_reader;
 DROP ROLE ai_test_owner, ai_test_other, ai_test_reader, ai_test_writer;
