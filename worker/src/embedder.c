@@ -201,8 +201,8 @@ listed(const char *list, const char *name)
  * from another team's vectorizers); else core's rule, a name ending in
  * _API_KEY, so PGDATA or AWS_SECRET_ACCESS_KEY are never read.
  */
-static bool
-key_name_allowed(const char *name)
+bool
+worker_key_name_allowed(const char *name)
 {
 	const char *list = getenv("PGAI_API_KEY_NAMES");
 
@@ -219,7 +219,7 @@ check_key_name(const char *name, pgai_error *err)
 	char		shown[80];
 	const char *list = getenv("PGAI_API_KEY_NAMES");
 
-	if (key_name_allowed(name))
+	if (worker_key_name_allowed(name))
 		return PGAI_OK;
 	bounded(shown, sizeof(shown), name);
 	if (list != NULL && list[0] != '\0')

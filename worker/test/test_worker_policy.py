@@ -250,3 +250,80 @@ def test_help_names_the_policy_variables() -> None:
     done = subprocess.run([str(PGAI), "vectorizer", "worker", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "PGAI_ALLOWED_BASE_URLS" in done.stdout and "PGAI_API_KEY_NAMES" in done.stdout
+
+
+class PgProxy:
+    """A TCP relay in front of the test cluster that keeps every byte a
+    client sends the server (startup packets included)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.sent = bytearray()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _pump(self, src: socket.socket, dst: socket.socket, keep: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if keep:
+                    with self._lock:
+                        self.sent += data
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            s = socket.create_connection(("127.0.0.1", int(os.environ["PGPORT"])))
+            for a, b, keep in ((c, s, True), (s, c, False)):
+                t = threading.Thread(target=self._pump, args=(a, b, keep), daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    def __enter__(self) -> "PgProxy":
+        t = threading.Thread(target=self._run, daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        self.sock.close()
+
+
+def test_search_never_sends_a_refused_key_name(conn: psycopg.Connection, dbname: str) -> None:
+    """`pgai search` passes the key from the user's environment to the
+    server as a startup option: never for a name the policy refuses."""
+    vid = vectorizer(conn, {"api_key_name": "AWS_SECRET_ACCESS_KEY", "base_url": "http://127.0.0.1:9/v1"})
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PGAI_", "AWS_"))}
+    url = f"host=127.0.0.1 port={{}} dbname={dbname} sslmode=disable gssencmode=disable"
+    with PgProxy() as proxy:
+        done = subprocess.run([str(PGAI), "search", "-d", url.format(proxy.port), "-i", str(vid), "x"],
+                              capture_output=True, text=True, timeout=60,
+                              env={**base, "AWS_SECRET_ACCESS_KEY": SECRET})
+        assert done.returncode == 1
+        assert SECRET.encode() not in proxy.sent
+        assert SECRET not in done.stderr and SECRET not in done.stdout
+        # the relay does see an allowed key's startup option
+        conn.execute("UPDATE ai.vectorizer SET config = jsonb_set(config, '{embedding,api_key_name}',"
+                     " '\"OPENAI_API_KEY\"') WHERE id = %s", (vid,))
+        subprocess.run([str(PGAI), "search", "-d", url.format(proxy.port), "-i", str(vid), "x"],
+                       capture_output=True, text=True, timeout=60, env={**base, "OPENAI_API_KEY": KEY})
+        assert KEY.encode() in proxy.sent
