@@ -168,8 +168,10 @@ check_url(const char *url, provider_kind kind, pgai_error *err)
 						  "allow it by adding its prefix to PGAI_ALLOWED_BASE_URLS)", shown);
 }
 
-/* Is `name` one entry of the comma-separated `list`? Spaces and tabs
- * around an entry are not part of it. */
+/*
+ * Is `name` one entry of the comma-separated `list`? Spaces and tabs
+ * around an entry are not part of it.
+ */
 static bool
 listed(const char *list, const char *name)
 {

@@ -149,6 +149,17 @@ def test_user_name_trick_is_refused(conn: psycopg.Connection, dbname: str, templ
     assert "PGAI_ALLOWED_BASE_URLS" in msg
 
 
+@pytest.mark.parametrize("url", [None, "https://API.OpenAI.com:443/v1/"])
+def test_public_endpoint_is_allowed(conn: psycopg.Connection, dbname: str, url: str | None) -> None:
+    """OpenAI's own endpoint needs no listing (the request then fails
+    only because this machine cannot reach it, or has no such key)."""
+    vid = vectorizer(conn, {"base_url": url} if url else None)
+    done = worker(dbname, "--request-timeout", "2s", env={"OPENAI_API_KEY": KEY})
+    assert done.returncode == 1
+    [msg] = errors(conn, vid)
+    assert "may not call" not in msg and "PGAI_ALLOWED_BASE_URLS" not in msg
+
+
 def test_aws_secret_is_never_sent(conn: psycopg.Connection, dbname: str, fake: Any) -> None:
     """api_key_name names another secret of the worker's environment: the
     worker never reads it, so no request carries it (the provider itself
