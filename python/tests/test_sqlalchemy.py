@@ -462,8 +462,10 @@ def test_advanced_configuration(engine: Engine, dbname: str, fake: Any,
         assert session.query(AdvancedPost.content_embeddings).all() == []
         session.add(AdvancedPost(id=1, title="Regex", content="Split on  spaces."))
         session.commit()
-    # api_key_name="custom_key": the worker reads the key from $custom_key
-    run_worker(dbname, env={"custom_key": "sk-custom-0c4e8a"}, key="sk-custom-0c4e8a")
+    # api_key_name="custom_key": the worker reads the key from $custom_key,
+    # a name its operator allows (it does not end in _API_KEY)
+    run_worker(dbname, env={"custom_key": "sk-custom-0c4e8a", "PGAI_API_KEY_NAMES": "custom_key"},
+               key="sk-custom-0c4e8a")
     # the regex separator " " splits the content, and the chunk joins the
     # non-empty pieces with it, as LangChain's CharacterTextSplitter does
     formatted = "Title: Regex\nContent: Split on spaces."

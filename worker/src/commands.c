@@ -569,13 +569,15 @@ connect_db(const char *db_url)
  * The startup option that sets ai.<key name> (lower case) to the key from
  * this environment, the setting ai.openai_embed and ai.voyageai_embed read:
  * so the key never travels as a statement parameter a server might log.
- * NULL when the environment has no key. Spaces and backslashes are escaped
- * as libpq's options syntax wants.
+ * NULL when the environment has no key, or when the vectorizer names a
+ * variable the worker's policy refuses (another secret such as
+ * AWS_SECRET_ACCESS_KEY must not leave this machine). Spaces and
+ * backslashes are escaped as libpq's options syntax wants.
  */
 static char *
 key_option(const char *key_name)
 {
-	const char *key = key_name ? getenv(key_name) : NULL;
+	const char *key = key_name && worker_key_name_allowed(key_name) ? getenv(key_name) : NULL;
 	size_t		n;
 	char	   *out,
 			   *p;
@@ -1089,7 +1091,8 @@ static const cmd_spec search_spec = {
 	"\n"
 	"The words of the query are joined by spaces. The API key named by the\n"
 	"vectorizer's api_key_name is read from this environment when set (else the\n"
-	"server's settings apply), as are OPENAI_BASE_URL and OLLAMA_HOST.\n"
+	"server's settings apply), as are OPENAI_BASE_URL and OLLAMA_HOST; only a\n"
+	"name ending in _API_KEY, or listed in PGAI_API_KEY_NAMES when that is set.\n"
 	"Not on a terminal: one tab-separated line per chunk, no header, columns:\n"
 	"distance, key, chunk; \\t \\n \\\\ escaped. A key of several columns is a row\n"
 	"literal such as (1,en).\n"

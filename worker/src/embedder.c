@@ -8,6 +8,15 @@
  * connection alive. API keys come from the environment variable the
  * vectorizer names (api_key_name) and never leave this file but in the
  * Authorization header.
+ *
+ * The network and secrets policy: base_url and api_key_name are written by
+ * whoever created the vectorizer, the environment belongs to the worker's
+ * operator. So, as the extension does for its SQL functions (core's
+ * policy.c), a request may go only to a provider's public endpoint, to
+ * what the operator configured (OPENAI_BASE_URL, OLLAMA_HOST) or under a
+ * prefix listed in PGAI_ALLOWED_BASE_URLS; and only a variable named like
+ * an API key (or listed in PGAI_API_KEY_NAMES) is read. Both are checked
+ * before the key is read and before any connection is made.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -76,27 +85,153 @@ stop_requested(void *arg)
 	return worker_stop != 0;
 }
 
+/* Ollama hosts may be written without a scheme ("gpu-box:11434"). */
+static char *
+with_scheme(const char *host)
+{
+	if (host == NULL || host[0] == '\0')
+		return NULL;
+	return strstr(host, "://") != NULL ? xstrdup(host) : xasprintf("http://%s", host);
+}
+
 /*
  * Where an HTTP provider lives: the vectorizer's base_url, else the
  * provider's environment variable (OPENAI_BASE_URL, OLLAMA_HOST), else the
- * provider's public endpoint. OLLAMA_HOST may be a bare host:port.
+ * provider's public endpoint (NULL: the client's default).
  */
 static char *
 provider_url(const vectorizer *v, provider_kind kind)
 {
-	const char *env = NULL;
-
 	if (v->base_url != NULL && v->base_url[0] != '\0')
 		return xstrdup(v->base_url);
-	if (kind == PROVIDER_OPENAI)
-		env = getenv("OPENAI_BASE_URL");
-	else if (kind == PROVIDER_OLLAMA)
-		env = getenv("OLLAMA_HOST");
-	if (env == NULL || env[0] == '\0')
-		return NULL;
-	if (kind == PROVIDER_OLLAMA && strstr(env, "://") == NULL)
-		return xasprintf("http://%s", env);
-	return xstrdup(env);
+	if (kind == PROVIDER_OPENAI && getenv("OPENAI_BASE_URL") != NULL &&
+		getenv("OPENAI_BASE_URL")[0] != '\0')
+		return xstrdup(getenv("OPENAI_BASE_URL"));
+	if (kind == PROVIDER_OLLAMA)
+		return with_scheme(getenv("OLLAMA_HOST"));
+	return NULL;
+}
+
+static const char *
+default_url(provider_kind kind)
+{
+	return kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
+		kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL : PROVIDER_VOYAGE_DEFAULT_URL;
+}
+
+/*
+ * A value the vectorizer's creator wrote, fit for an error row and a log
+ * line: at most 64 bytes (cut at a UTF-8 character boundary, "..." when
+ * cut) and no control characters.
+ */
+static void
+bounded(char *dst, size_t size, const char *s)
+{
+	size_t		n = strlen(s),
+				cut = n > 64 ? 64 : n;
+
+	while (cut > 0 && cut < n && ((unsigned char) s[cut] & 0xC0) == 0x80)
+		cut--;
+	snprintf(dst, size, "%.*s%s", (int) cut, s, cut < n ? "..." : "");
+	for (char *p = dst; *p; p++)
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/*
+ * The network policy: the provider's public endpoint, the URL the
+ * operator gave this worker for the provider (OPENAI_BASE_URL for OpenAI,
+ * OLLAMA_HOST for Ollama; not for another provider, whose key must not go
+ * there), or a URL under a prefix of PGAI_ALLOWED_BASE_URLS. Matching is
+ * core's, the same as ai.allowed_base_urls: scheme, host, port and path
+ * as libcurl parses them, never a URL with a user name in it.
+ */
+static pgai_status
+check_url(const char *url, provider_kind kind, pgai_error *err)
+{
+	char	   *ollama = kind == PROVIDER_OLLAMA ? with_scheme(getenv("OLLAMA_HOST")) : NULL;
+	const char *fixed[] = {
+		default_url(kind),
+		kind == PROVIDER_OPENAI ? getenv("OPENAI_BASE_URL") : NULL,
+		ollama,
+	};
+	bool		ok = provider_url_allowed(url, fixed, sizeof(fixed) / sizeof(fixed[0])) ||
+		provider_url_allowed_csv(url, getenv("PGAI_ALLOWED_BASE_URLS"));
+	char		shown[80];
+
+	free(ollama);
+	if (ok)
+		return PGAI_OK;
+	bounded(shown, sizeof(shown), url);
+	return pgai_error_set(err, PGAI_EINVAL,
+						  "the worker may not call \"%s\" (hint: the worker's operator can "
+						  "allow it by adding its prefix to PGAI_ALLOWED_BASE_URLS)", shown);
+}
+
+/*
+ * Is `name` one entry of the comma-separated `list`? Spaces and tabs
+ * around an entry are not part of it.
+ */
+static bool
+listed(const char *list, const char *name)
+{
+	size_t		n = strlen(name);
+
+	while (*list != '\0')
+	{
+		size_t		len = strcspn(list, ",");
+		size_t		start = 0,
+					end = len;
+
+		while (start < end && (list[start] == ' ' || list[start] == '\t'))
+			start++;
+		while (end > start && (list[end - 1] == ' ' || list[end - 1] == '\t'))
+			end--;
+		if (n > 0 && end - start == n && strncmp(list + start, name, n) == 0)
+			return true;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return false;
+}
+
+/*
+ * The secrets policy: which environment variable a vectorizer may have the
+ * worker send as its key. When the operator sets PGAI_API_KEY_NAMES, the
+ * names listed there exactly and no others (so one team's key can be kept
+ * from another team's vectorizers); else core's rule, a name ending in
+ * _API_KEY, so PGDATA or AWS_SECRET_ACCESS_KEY are never read.
+ */
+bool
+worker_key_name_allowed(const char *name)
+{
+	const char *list = getenv("PGAI_API_KEY_NAMES");
+
+	if (name == NULL)
+		return false;
+	if (list != NULL && list[0] != '\0')
+		return listed(list, name);
+	return provider_key_name_allowed(name);
+}
+
+static pgai_status
+check_key_name(const char *name, pgai_error *err)
+{
+	char		shown[80];
+	const char *list = getenv("PGAI_API_KEY_NAMES");
+
+	if (worker_key_name_allowed(name))
+		return PGAI_OK;
+	bounded(shown, sizeof(shown), name);
+	if (list != NULL && list[0] != '\0')
+		return pgai_error_set(err, PGAI_EINVAL,
+							  "api_key_name \"%s\" is not one the worker may read (hint: the "
+							  "worker's operator can add it to PGAI_API_KEY_NAMES)", shown);
+	return pgai_error_set(err, PGAI_EINVAL,
+						  "api_key_name \"%s\" is not the name of an API key (hint: name a "
+						  "variable ending in _API_KEY, or the worker's operator can list it "
+						  "in PGAI_API_KEY_NAMES)", shown);
 }
 
 static pgai_status
@@ -108,6 +243,11 @@ open_provider(embedder *e, const vectorizer *v, const worker_options *opt,
 
 	provider_options_init(&opts, kind);
 	e->base_url = provider_url(v, kind);
+	/* before anything is read or contacted */
+	if (check_url(e->base_url != NULL ? e->base_url : default_url(kind), kind, err) != PGAI_OK)
+		return PGAI_EINVAL;
+	if (key_name != NULL && key_name[0] != '\0' && check_key_name(key_name, err) != PGAI_OK)
+		return PGAI_EINVAL;
 	if (key_name != NULL && getenv(key_name) != NULL && getenv(key_name)[0] != '\0')
 		e->api_key = xstrdup(getenv(key_name));
 	/* OpenAI itself and Voyage need a key; compatible servers may not */

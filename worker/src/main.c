@@ -89,6 +89,10 @@ usage(FILE *f)
 		  "\n"
 		  "Environment: OPENAI_API_KEY (or the variable a vectorizer's api_key_name names),\n"
 		  "OPENAI_BASE_URL, OLLAMA_HOST, VOYAGE_API_KEY, PGAI_MODEL_DIR.\n"
+		  "A vectorizer's base_url must be a provider's public endpoint, OPENAI_BASE_URL,\n"
+		  "OLLAMA_HOST, or under a prefix in PGAI_ALLOWED_BASE_URLS (comma-separated).\n"
+		  "Its api_key_name must end in _API_KEY, or, when PGAI_API_KEY_NAMES is set\n"
+		  "(comma-separated names), be one of those names.\n"
 		  "Exit status: 0 done, 1 some rows failed, 2 bad usage, 3 cannot run.\n", f);
 }
 

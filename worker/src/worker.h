@@ -131,6 +131,8 @@ extern pgai_status embedder_embed(embedder *e, const char *const *texts,
 								  const size_t *lens, size_t n, float *out,
 								  pgai_error *row_errors, pgai_error *err);
 extern void embedder_close(embedder *e);
+/* may the worker read the environment variable `name` as an API key? */
+extern bool worker_key_name_allowed(const char *name);
 
 /* batch.c: one claim-embed-write cycle; returns keys claimed, -1 on error */
 extern long batch_run(PGconn *conn, const vectorizer *v, embedder **emb,

@@ -236,8 +236,10 @@ def test_ollama_and_voyage(conn: psycopg.Connection, dbname: str, fake: Any) -> 
     conn.execute("UPDATE ai.vectorizer SET config = jsonb_set(config, '{embedding,base_url}', %s) "
                  "WHERE id = 2", (f'"{fake.voyage_url}"',))
     conn.execute("UPDATE ai._vectorizer_q_lease_2 SET retry_after = now()")
+    # a base_url in the catalog: the worker's operator allows it
     done = worker(dbname, "--once", env={"OLLAMA_HOST": fake.ollama_url.split("://")[1],
-                                         "VOYAGE_API_KEY": KEY})
+                                         "VOYAGE_API_KEY": KEY,
+                                         "PGAI_ALLOWED_BASE_URLS": fake.voyage_url})
     assert done.returncode == 0, done.stderr
     ollama = [r["body"] for r in fake.requests if r["path"].endswith("/api/embed")]
     assert ollama and ollama[0]["keep_alive"] == "5m" and ollama[0]["options"] == {"num_ctx": 2048}
