@@ -119,6 +119,8 @@ typedef struct provider_stats
 	uint64_t	splits;			/* batches bisected over a too-long input */
 	uint64_t	bytes_sent;		/* request bodies */
 	uint64_t	bytes_received; /* response bodies */
+	uint64_t	oversized;		/* replies refused as larger than their
+								 * limit (see provider_client_embed) */
 } provider_stats;
 
 /*
@@ -176,6 +178,13 @@ pgai_status provider_client_new(const provider_options *opts,
  * PGAI_EUTF8; the call then still returns PGAI_OK and the out slices of
  * failed rows are left untouched (undefined).  If row_errors is NULL,
  * any such row makes the whole call fail with that error.
+ *
+ * Reply size.  A reply is refused as it arrives, and the call fails with
+ * PGAI_EPROVIDER (not retried), once its body as decoded (gzip inflated)
+ * passes 1 MiB + m * (4 KiB + 48 bytes a dimension) for a request of m
+ * inputs, at most 1 GiB: generous for any honest reply, whether vectors
+ * come as base64 or as JSON numbers, and it bounds what a gzip bomb or a
+ * base_url serving something else can make the caller allocate.
  *
  * On any other failure the call returns the error and the contents of
  * `out` are undefined (some batches may have been written).

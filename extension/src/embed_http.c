@@ -258,15 +258,32 @@ embed_with(const provider_options *opts, const char **texts, const size_t *lens,
 		if (st == PGAI_OK)
 			break;
 		if (st != PGAI_ECANCELED)
+		{
+			provider_stats stats;
+
+			/*
+			 * A reply over its size limit (core/provider stops the transfer
+			 * there) is the provider's failure like any other, so 38000 as
+			 * the README's Errors bullet says, not 54000: no limit of the
+			 * caller's was passed, and shorter inputs would not help.
+			 */
+			provider_client_stats(h->client, &stats);
 			ereport(ERROR,
 					(errcode(provider_sqlstate(err.code)),
 					 errmsg("%s embedding failed: %s", provider_kind_name(opts->kind),
 							err.message),
 					 /* the statement may hold an api_key argument: keep it out of the log */
 					 errhidestmt(opts->api_key != NULL),
+					 stats.oversized > 0 ?
+					 errhint("No embeddings reply is that large: check that %s is an embeddings API.",
+							 ai_bounded(opts->base_url && opts->base_url[0] ? opts->base_url :
+										opts->kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
+										opts->kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL :
+										PROVIDER_VOYAGE_DEFAULT_URL)) :
 					 opts->kind == PROVIDER_OLLAMA ?
 					 errhint("Is Ollama running at %s? Set ai.ollama_host or pass host =>.",
 							 opts->base_url ? opts->base_url : PROVIDER_OLLAMA_DEFAULT_URL) : 0));
+		}
 		/* a cancel or timeout raises here; other interrupts come back */
 		CHECK_FOR_INTERRUPTS();
 	}
