@@ -11,10 +11,12 @@
  * handle and its connection cache, so successive calls reuse keep-alive
  * connections.
  *
- * Memory: malloc/free.  provider_client_new copies every string of the
- * options, so the options struct and its strings may be freed as soon as
- * it returns.  The api key copy is wiped when the client is freed.  No
- * function prints, logs, aborts or keeps global mutable state.
+ * Memory: malloc/free, except reply bodies when the caller passes an
+ * allocator (response_allocator, which must outlive the client).
+ * provider_client_new copies every string of the options, so the options
+ * struct and its strings may be freed as soon as it returns.  The api key
+ * copy is wiped when the client is freed.  No function prints, logs,
+ * aborts or keeps global mutable state.
  *
  * Errors: functions return a pgai_status and fill a caller-owned
  * pgai_error.  Messages name the provider, the HTTP status and the
@@ -107,6 +109,12 @@ typedef struct provider_options
 
 	provider_cancel_fn should_cancel;	/* NULL -> never canceled */
 	void	   *cancel_arg;
+
+	/*
+	 * Where reply bodies are kept (pgai_json.h's json_allocator); NULL ->
+	 * malloc.  Not copied: it must outlive the client.
+	 */
+	const struct json_allocator *response_allocator;
 } provider_options;
 
 typedef struct provider_client provider_client;

@@ -244,6 +244,7 @@ provider_client_new(const provider_options *opts, provider_client **out,
 
 	json_buf_init(&c->req);
 	json_buf_init(&c->resp);
+	c->resp.alloc = opts->response_allocator;
 	{
 		struct timespec ts;
 

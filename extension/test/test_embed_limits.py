@@ -130,3 +130,79 @@ def test_aborted_replies_leave_nothing_behind(conn: psycopg.Connection, bomb: st
         once()
     grown_mb = (_vm_kb(conn, "VmRSS") - before) / 1024
     assert grown_mb < 16, f"30 failed calls left {grown_mb:.0f} MB behind"
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """Sends the first 400 KB of a 600 KB reply, then nothing more."""
+    protocol_version = "HTTP/1.1"
+    sent = threading.Event()
+    stop = threading.Event()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(600 * 1024))
+        self.end_headers()
+        try:
+            self.wfile.write(b'{"data": [' + b" " * (400 * 1024))
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        type(self).sent.set()
+        type(self).stop.wait(20)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_reply_is_counted_in_a_memory_context(dbname: str, conn: psycopg.Connection) -> None:
+    """While a reply arrives, its bytes sit in the backend's memory context
+    "ai provider reply", where PostgreSQL's own accounting sees them."""
+    import os
+    import re
+    import time
+    from pathlib import Path
+
+    handler = type("Trickle", (_Trickle,), {"sent": threading.Event(), "stop": threading.Event()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    log = Path(os.environ["PGHOST"]) / "server.log"
+    start = log.stat().st_size
+    conn.execute("SELECT set_config('ai.allowed_base_urls', %s, false)", (url,))
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+    failure: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            conn.execute("SELECT ai.openai_embed('fake-8', 'x', api_key => 'k', base_url => %s, "
+                         "dimensions => 8)", (url,))
+        except BaseException as e:  # noqa: BLE001 (handed to the test's thread)
+            failure.append(e)
+
+    t = threading.Thread(target=call)
+    t.start()
+    try:
+        assert handler.sent.wait(10)
+        time.sleep(0.3)
+        with psycopg.connect(f"dbname={dbname}", autocommit=True) as other:
+            other.execute("SELECT pg_log_backend_memory_contexts(%s)", (pid,))
+            deadline = time.monotonic() + 10
+            found = None
+            while found is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+                with log.open("rb") as f:
+                    f.seek(start)
+                    text = f.read().decode(errors="replace")
+                found = re.search(r"ai provider reply: (\d+) total .*?; (\d+) used", text)
+            other.execute("SELECT pg_cancel_backend(%s)", (pid,))
+    finally:
+        handler.stop.set()
+        t.join(20)
+        server.shutdown()
+        server.server_close()
+    assert found is not None, "no memory context \"ai provider reply\" in the log"
+    assert int(found.group(2)) >= 400 * 1024
+    assert failure and isinstance(failure[0], psycopg.errors.QueryCanceled)
