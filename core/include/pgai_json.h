@@ -31,18 +31,34 @@
 /* Writer                                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Where a json_buf's bytes come from, when not from malloc (the extension
+ * puts a provider's reply in a memory context, so the backend counts it).
+ * grow returns a block of n bytes whose first `used` bytes are those of p
+ * (p NULL: used is 0) and gives p back, or returns NULL and leaves p as
+ * it was; release gives p back.  Neither may longjmp: they run inside
+ * libcurl's callbacks.
+ */
+typedef struct json_allocator
+{
+	void	   *(*grow) (void *arg, void *p, size_t used, size_t n);
+	void		(*release) (void *arg, void *p);
+	void	   *arg;
+} json_allocator;
+
 typedef struct json_buf
 {
-	char	   *data;			/* malloc'd, NUL-terminated, or NULL */
+	char	   *data;			/* NUL-terminated, or NULL */
 	size_t		len;			/* bytes written, excluding the NUL */
 	size_t		cap;			/* bytes allocated */
 	bool		failed;			/* an allocation failed; content is partial */
+	const json_allocator *alloc;	/* NULL: malloc; must outlive the data */
 } json_buf;
 
-/* An empty buffer (no allocation until the first append). */
+/* An empty buffer (no allocation until the first append), using malloc. */
 void		json_buf_init(json_buf *b);
 
-/* Free the data and reset to empty.  b may be NULL. */
+/* Free the data and reset to empty, keeping the allocator.  b may be NULL. */
 void		json_buf_free(json_buf *b);
 
 /* Keep the allocation, set len to 0 and clear `failed`. */

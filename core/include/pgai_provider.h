@@ -11,10 +11,12 @@
  * handle and its connection cache, so successive calls reuse keep-alive
  * connections.
  *
- * Memory: malloc/free.  provider_client_new copies every string of the
- * options, so the options struct and its strings may be freed as soon as
- * it returns.  The api key copy is wiped when the client is freed.  No
- * function prints, logs, aborts or keeps global mutable state.
+ * Memory: malloc/free, except reply bodies when the caller passes an
+ * allocator (response_allocator, which must outlive the client).
+ * provider_client_new copies every string of the options, so the options
+ * struct and its strings may be freed as soon as it returns.  The api key
+ * copy is wiped when the client is freed.  No function prints, logs,
+ * aborts or keeps global mutable state.
  *
  * Errors: functions return a pgai_status and fill a caller-owned
  * pgai_error.  Messages name the provider, the HTTP status and the
@@ -107,6 +109,12 @@ typedef struct provider_options
 
 	provider_cancel_fn should_cancel;	/* NULL -> never canceled */
 	void	   *cancel_arg;
+
+	/*
+	 * Where reply bodies are kept (pgai_json.h's json_allocator); NULL ->
+	 * malloc.  Not copied: it must outlive the client.
+	 */
+	const struct json_allocator *response_allocator;
 } provider_options;
 
 typedef struct provider_client provider_client;
@@ -119,6 +127,8 @@ typedef struct provider_stats
 	uint64_t	splits;			/* batches bisected over a too-long input */
 	uint64_t	bytes_sent;		/* request bodies */
 	uint64_t	bytes_received; /* response bodies */
+	uint64_t	oversized;		/* replies refused as larger than their
+								 * limit (see provider_client_embed) */
 } provider_stats;
 
 /*
@@ -176,6 +186,13 @@ pgai_status provider_client_new(const provider_options *opts,
  * PGAI_EUTF8; the call then still returns PGAI_OK and the out slices of
  * failed rows are left untouched (undefined).  If row_errors is NULL,
  * any such row makes the whole call fail with that error.
+ *
+ * Reply size.  A reply is refused as it arrives, and the call fails with
+ * PGAI_EPROVIDER (not retried), once its body as decoded (gzip inflated)
+ * passes 1 MiB + m * (4 KiB + 48 bytes a dimension) for a request of m
+ * inputs, at most 1 GiB: generous for any honest reply, whether vectors
+ * come as base64 or as JSON numbers, and it bounds what a gzip bomb or a
+ * base_url serving something else can make the caller allocate.
  *
  * On any other failure the call returns the error and the contents of
  * `out` are undefined (some batches may have been written).

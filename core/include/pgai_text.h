@@ -201,6 +201,19 @@ pgai_status chunk_character(const char *text, size_t len, const chunk_config *cf
 pgai_status chunk_recursive(const char *text, size_t len, const chunk_config *cfg,
 							chunk_list *out, pgai_error *err);
 
+/*
+ * Compile, without splitting anything, every separator regex that
+ * chunk_recursive (recursive true) or chunk_character would compile for
+ * cfg: the same translation and PCRE2 options, and the grouped form the
+ * splitters use to keep separators.  So a configuration accepted here
+ * never fails a row for a regex that does not compile.  PGAI_OK when
+ * is_separator_regex is false.  On PGAI_EREGEX, *bad (if not NULL) is the
+ * index of the separator and the message quotes at most 64 bytes of it;
+ * other errors as chunk_character (PGAI_EINVAL, PGAI_EUTF8, PGAI_ENOMEM).
+ */
+pgai_status chunk_check_separators(const chunk_config *cfg, bool recursive,
+								   size_t *bad, pgai_error *err);
+
 /* Free everything the list owns and reset it to empty; NULL is allowed. */
 void		chunk_list_free(chunk_list *list);
 

@@ -21,15 +21,23 @@ json_buf_init(json_buf *b)
 	b->len = 0;
 	b->cap = 0;
 	b->failed = false;
+	b->alloc = NULL;
 }
 
 void
 json_buf_free(json_buf *b)
 {
+	const json_allocator *a;
+
 	if (b == NULL)
 		return;
-	free(b->data);
+	a = b->alloc;
+	if (a == NULL)
+		free(b->data);
+	else if (b->data != NULL)
+		a->release(a->arg, b->data);
 	json_buf_init(b);
+	b->alloc = a;
 }
 
 void
@@ -62,7 +70,10 @@ json_buf_reserve(json_buf *b, size_t extra)
 	cap = b->cap < 256 ? 256 : b->cap;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	if (b->alloc == NULL)
+		p = realloc(b->data, cap);
+	else
+		p = b->alloc->grow(b->alloc->arg, b->data, b->data ? b->len + 1 : 0, cap);
 	if (p == NULL)
 	{
 		b->failed = true;

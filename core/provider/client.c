@@ -244,6 +244,7 @@ provider_client_new(const provider_options *opts, provider_client **out,
 
 	json_buf_init(&c->req);
 	json_buf_init(&c->resp);
+	c->resp.alloc = opts->response_allocator;
 	{
 		struct timespec ts;
 
@@ -291,6 +292,39 @@ canceled(const provider_client *c)
 }
 
 /*
+ * The most bytes a reply to m inputs of `dims` dimensions may take, once
+ * decoded; a larger one is refused as it arrives (http.c), so a gzip bomb
+ * or a misconfigured base_url pointing at a large file costs memory in
+ * proportion to the request, never the ceiling of 1 GiB.  The slack is
+ * generous, so no honest reply comes near it:
+ *   - 48 bytes a number: the longest JSON spelling of a float32 widened
+ *     to a double is 24 characters ("-1.2345678901234567e-05"), so this
+ *     is twice it, room for ", " and pretty-printing.  OpenAI and Voyage
+ *     are asked for base64 (5.4 bytes a number); compatible servers that
+ *     ignore it and Ollama send numbers, typically 10 to 22 bytes.
+ *   - 4 KiB an input: the object around each vector ("object", "index",
+ *     per-input extras).
+ *   - 1 MiB a reply: usage, model names, an error page from a proxy.
+ * A single input of 1,536 dimensions so gets 1.1 MiB; the worker's
+ * largest OpenAI batch (2,048 inputs of 3,072 dimensions) 297 MiB.
+ */
+#define REPLY_BYTES_PER_NUMBER 48
+#define REPLY_BYTES_PER_INPUT 4096
+#define REPLY_BYTES_FIXED ((size_t) 1 << 20)
+
+size_t
+pv_max_response_bytes(size_t m, int dims)
+{
+	size_t		per_input = REPLY_BYTES_PER_INPUT +
+		(size_t) (dims > 0 ? dims : 0) * REPLY_BYTES_PER_NUMBER;
+	size_t		room = HTTP_MAX_RESPONSE_BYTES - REPLY_BYTES_FIXED;
+
+	if (m > room / per_input)
+		return HTTP_MAX_RESPONSE_BYTES;
+	return REPLY_BYTES_FIXED + m * per_input;
+}
+
+/*
  * Send inputs idx[0..m) once, retrying transient failures.  On a
  * too-long refusal sets *too_long and returns PGAI_EPROVIDER with the
  * provider's message in err.
@@ -312,6 +346,7 @@ send_batch(provider_client *c, const char *const *texts, const size_t *lens,
 	req.body_len = c->req.len;
 	req.connect_timeout_ms = c->opts.connect_timeout_ms;
 	req.timeout_ms = c->opts.request_timeout_ms;
+	req.max_response_bytes = pv_max_response_bytes(m, c->opts.dimensions);
 	req.should_cancel = c->opts.should_cancel;
 	req.cancel_arg = c->opts.cancel_arg;
 
@@ -332,6 +367,16 @@ send_batch(provider_client *c, const char *const *texts, const size_t *lens,
 		c->stats.bytes_received += c->resp.len;
 		if (st == PGAI_ECANCELED || st == PGAI_ENOMEM)
 			return st;
+		if (res.oversized)
+		{
+			c->stats.oversized++;
+			/* what the refused reply grew the buffer to goes back now */
+			json_buf_free(&c->resp);
+			return pgai_error_set(err, PGAI_EPROVIDER,
+								  "%s sent a response larger than %zu bytes, the limit for %zu input%s of %d dimensions",
+								  name, req.max_response_bytes, m, m == 1 ? "" : "s",
+								  c->opts.dimensions);
+		}
 		if (st == PGAI_OK && res.status >= 200 && res.status < 300)
 			return wire_parse(&c->wire, c->resp.data ? c->resp.data : "", c->resp.len,
 							  idx, m, out, err);

@@ -21,7 +21,6 @@
 #include "provider_internal.h"
 
 #define POLL_MS 50
-#define MAX_RESPONSE_BYTES ((size_t) 1 << 30)
 
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -29,8 +28,16 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	http_conn  *c = arg;
 	size_t		n = size * nmemb;
 
-	if (c->sink->len + n > c->max_body)
+	/*
+	 * libcurl hands over the body already inflated (CURLOPT_ACCEPT_ENCODING),
+	 * so this counts what the reply costs in memory, not what it cost on
+	 * the wire: a gzip bomb stops here, before the buffer grows.
+	 */
+	if (n > c->max_body - c->sink->len)
+	{
+		c->oversized = true;
 		return 0;				/* CURLE_WRITE_ERROR */
+	}
 	json_buf_append(c->sink, data, n);
 	return c->sink->failed ? 0 : n;
 }
@@ -91,7 +98,7 @@ http_conn_init(http_conn *c, const char *api_key, pgai_error *err)
 
 	memset(c, 0, sizeof(*c));
 	c->retry_after_ms = -1;
-	c->max_body = MAX_RESPONSE_BYTES;
+	c->max_body = HTTP_MAX_RESPONSE_BYTES;
 	c->easy = curl_easy_init();
 	c->multi = curl_multi_init();
 	if (c->easy == NULL || c->multi == NULL)
@@ -196,8 +203,12 @@ http_post(http_conn *c, const http_request *req, json_buf *resp,
 	res->status = 0;
 	res->retry_after_ms = -1;
 	res->transient = false;
+	res->oversized = false;
 	json_buf_reset(resp);
 	c->sink = resp;
+	c->oversized = false;
+	c->max_body = req->max_response_bytes > 0 && req->max_response_bytes < HTTP_MAX_RESPONSE_BYTES
+		? req->max_response_bytes : HTTP_MAX_RESPONSE_BYTES;
 	c->retry_after_ms = -1;
 	c->errbuf[0] = '\0';
 
@@ -249,9 +260,14 @@ http_post(http_conn *c, const http_request *req, json_buf *resp,
 		const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
 
 		res->transient = curl_code_transient(rc);
-		if (rc == CURLE_WRITE_ERROR)
-			return pgai_error_set(err, PGAI_EHTTP, "HTTP response larger than %zu bytes",
+		if (rc == CURLE_WRITE_ERROR && c->oversized)
+		{
+			/* the same reply would come again: not worth a retry */
+			res->transient = false;
+			res->oversized = true;
+			return pgai_error_set(err, PGAI_EPROVIDER, "response larger than %zu bytes",
 								  c->max_body);
+		}
 		if (rc == CURLE_OPERATION_TIMEDOUT)
 			return pgai_error_set(err, PGAI_ETIMEOUT, "HTTP request timed out: %s", detail);
 		return pgai_error_set(err, PGAI_EHTTP, "HTTP request failed: %s", detail);

@@ -2,7 +2,7 @@
 # compatible servers, Ollama, Voyage AI); public header
 # include/pgai_provider.h.  Needs core/json and core/text (UTF-8).
 CORE_SRCS  += provider/util.c provider/http.c provider/wire.c provider/client.c provider/policy.c
-CORE_TESTS += provider/test/test_provider_util.c provider/test/test_provider_wire.c provider/test/test_provider_policy.c
+CORE_TESTS += provider/test/test_provider_util.c provider/test/test_provider_wire.c provider/test/test_provider_policy.c provider/test/test_provider_http.c
 CORE_LIBS  += -lcurl
 
 # embed_http_cli: texts on stdin -> vectors on stdout (tests, benchmarks).

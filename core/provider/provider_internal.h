@@ -75,7 +75,8 @@ typedef struct http_conn
 	char		errbuf[256];
 	long		retry_after_ms; /* from the last response, -1 if none */
 	json_buf   *sink;			/* where the body goes */
-	size_t		max_body;
+	size_t		max_body;		/* of the request in flight */
+	bool		oversized;		/* on_body refused a chunk over max_body */
 } http_conn;
 
 typedef struct http_request
@@ -85,6 +86,7 @@ typedef struct http_request
 	size_t		body_len;
 	long		connect_timeout_ms;
 	long		timeout_ms;
+	size_t		max_response_bytes; /* decoded body; 0 -> HTTP_MAX_RESPONSE_BYTES */
 	provider_cancel_fn should_cancel;
 	void	   *cancel_arg;
 } http_request;
@@ -94,7 +96,11 @@ typedef struct http_result
 	long		status;			/* HTTP status, 0 if none */
 	long		retry_after_ms; /* -1 if the response had none */
 	bool		transient;		/* a transport failure worth retrying */
+	bool		oversized;		/* the body passed max_response_bytes */
 } http_result;
+
+/* Ceiling of every response body, whatever the request (1 GiB). */
+#define HTTP_MAX_RESPONSE_BYTES ((size_t) 1 << 30)
 
 pgai_status http_conn_init(http_conn *c, const char *api_key, pgai_error *err);
 void		http_conn_free(http_conn *c);
@@ -103,13 +109,24 @@ void		http_conn_free(http_conn *c);
  * POST req->body to req->url, response body into *resp (reset first).
  * PGAI_OK when a response arrived, whatever its status; PGAI_EHTTP or
  * PGAI_ETIMEOUT on transport failure (res->transient tells whether to
- * retry); PGAI_ECANCELED; PGAI_ENOMEM.
+ * retry); PGAI_EPROVIDER (res->oversized, not transient) when the body,
+ * as decoded (after Content-Encoding), would pass req->max_response_bytes:
+ * the transfer stops there, so *resp never holds more (its allocation at
+ * most twice that); PGAI_ECANCELED; PGAI_ENOMEM.
  */
 pgai_status http_post(http_conn *c, const http_request *req, json_buf *resp,
 					  http_result *res, pgai_error *err);
 
 /* Sleep ms milliseconds, polling the hook every 50 ms; false if canceled. */
 bool		pv_sleep(long ms, provider_cancel_fn fn, void *arg);
+
+/* ---- client.c ---- */
+
+/*
+ * The size limit of a decoded reply to m inputs of dims dimensions: 1 MiB
+ * + m * (4 KiB + 48 bytes a dimension), at most HTTP_MAX_RESPONSE_BYTES.
+ */
+size_t		pv_max_response_bytes(size_t m, int dims);
 
 /* ---- wire.c ---- */
 

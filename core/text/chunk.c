@@ -23,6 +23,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +189,37 @@ sep_describe(sepinfo *sep, const char *s)
 	sep->trail = sep->lead == sep->len ? sep->len : text_trail_space(s, sep->len);
 }
 
+/*
+ * Bytes of a separator quoted in a message: at most 64, cut between two
+ * characters (separators are valid UTF-8 by now), so that an error row or
+ * an ereport never carries a whole pasted document.
+ */
+#define SEP_QUOTE_MAX 64
+
+static int
+sep_quote_len(const sepinfo *sep)
+{
+	size_t		n = sep->len;
+
+	if (n <= SEP_QUOTE_MAX)
+		return (int) n;
+	n = SEP_QUOTE_MAX;
+	while (n > 0 && ((unsigned char) sep->s[n] & 0xC0) == 0x80)
+		n--;
+	return (int) n;
+}
+
+/* Set S->err: this separator (quoted, bounded) is not a valid regex, why. */
+static pgai_status
+sep_regex_error(splitter *S, const sepinfo *sep, int wrapped, const char *why)
+{
+	return pgai_error_set(S->err, PGAI_EREGEX, "invalid separator regex \"%.*s%s\"%s: %s",
+						  sep_quote_len(sep), sep->s,
+						  (size_t) sep_quote_len(sep) < sep->len ? "..." : "",
+						  wrapped ? " (in a group, as kept separators are matched)" : "",
+						  why);
+}
+
 static pgai_status
 sep_compile(splitter *S, sepinfo *sep, int wrapped)
 {
@@ -214,6 +246,18 @@ sep_compile(splitter *S, sepinfo *sep, int wrapped)
 		memcpy(src, sep->s, sep->len + 1);
 	st = text_regex_translate(src, strlen(src), &pat, &patlen, S->err);
 	free(src);
+	if (st == PGAI_EREGEX)
+	{
+		/* the translator's reason, restated with the separator it is about */
+		static const char prefix[] = "invalid separator regex: ";
+		char		why[PGAI_ERROR_MESSAGE_SIZE];
+		const char *m = S->err->message;
+
+		if (strncmp(m, prefix, sizeof(prefix) - 1) == 0)
+			m += sizeof(prefix) - 1;
+		snprintf(why, sizeof(why), "%s", m);
+		return sep_regex_error(S, sep, wrapped, why);
+	}
 	if (st != PGAI_OK)
 		return st;
 	sep->re[wrapped] = pcre2_compile((PCRE2_SPTR) pat, patlen,
@@ -227,8 +271,7 @@ sep_compile(splitter *S, sepinfo *sep, int wrapped)
 		if (errcode == PCRE2_ERROR_NOMEMORY)
 			return nomem(S);
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		return pgai_error_set(S->err, PGAI_EREGEX,
-							  "invalid separator regex \"%s\": %s", sep->s, (char *) msg);
+		return sep_regex_error(S, sep, wrapped, (const char *) msg);
 	}
 	/* JIT is an optimisation only; the interpreter is used if it fails */
 	(void) pcre2_jit_compile(sep->re[wrapped], PCRE2_JIT_COMPLETE);
@@ -967,6 +1010,42 @@ chunk_recursive(const char *text, size_t len, const chunk_config *cfg,
 	splitter_free(&S);
 	if (st != PGAI_OK && out != NULL)
 		chunk_list_free(out);
+	return st;
+}
+
+/*
+ * Every regex the splitter may compile for cfg, compiled now: the plain
+ * pattern where it is searched or split on (the recursive splitter's
+ * re.search, the character splitter without kept separators) and the
+ * pattern in a group where separators are kept (re.split(f"({sep})")).
+ * The empty separator is never a regex.  Separators after an empty one,
+ * which the recursive splitter never reaches, are checked all the same:
+ * an invalid pattern is a mistake wherever it stands.
+ */
+pgai_status
+chunk_check_separators(const chunk_config *cfg, bool recursive, size_t *bad,
+					   pgai_error *err)
+{
+	splitter	S;
+	chunk_list	out;
+	pgai_status st;
+
+	if (bad != NULL)
+		*bad = SIZE_MAX;
+	st = splitter_init(&S, "", 0, cfg, recursive, &out, err);
+	for (size_t i = 0; st == PGAI_OK && S.regex && i < S.nseps; i++)
+	{
+		if (S.seps[i].len == 0)
+			continue;
+		if (recursive || S.keep == CHUNK_KEEP_NONE)
+			st = sep_compile(&S, &S.seps[i], 0);
+		if (st == PGAI_OK && S.keep != CHUNK_KEEP_NONE)
+			st = sep_compile(&S, &S.seps[i], 1);
+		if (st != PGAI_OK && bad != NULL)
+			*bad = i;
+	}
+	splitter_free(&S);
+	chunk_list_free(&out);
 	return st;
 }
 

@@ -16,6 +16,7 @@
 #include <float.h>
 
 #include "ai.h"
+#include "pgai_json.h"
 #include "pgai_text.h"
 #include "fmgr.h"
 #include "pgtime.h"
@@ -434,40 +435,95 @@ field_int(Jsonb *cfg, const char *key, int64 dflt)
 
 /*
  * Separator regexes must compile now, not fail every row in the worker
- * later: each one is run once through core/text's splitter, the worker's
- * own, on a short text (one separator at a time, so each is compiled).
+ * later: core/text compiles each one as the worker's splitter would
+ * (the same translation from Python's syntax and PCRE2 options, and the
+ * grouped form the recursive splitter uses to keep separators), without
+ * splitting any text.
  */
 static void
-check_separator_regexes(Jsonb *cfg)
+check_separator_regexes(const ImplSpec *impl, Jsonb *cfg)
 {
 	JsonbValue *regex = get_key(cfg, "is_separator_regex");
-	List	   *seps = config_get_string_list(cfg, "separators");
+	bool		recursive = strcmp(impl->implementation, "recursive_character_text_splitter") == 0;
+	List	   *list = config_get_string_list(cfg, "separators");
 	const char *one = config_get_string(cfg, "separator");
+	const char **seps;
+	chunk_config cc = {0};
+	pgai_error	err;
+	pgai_status st;
+	int			n = 0;
 	ListCell   *lc;
 
 	if (regex == NULL || regex->type != jbvBool || !regex->val.boolean)
 		return;
-	if (one != NULL)
-		seps = lappend(seps, (char *) one);
-	foreach(lc, seps)
-	{
-		const char *sep = lfirst(lc);
-		chunk_config cc = {0};
-		chunk_list out = {0};
-		pgai_error	err;
+	seps = palloc(sizeof(char *) * (list_length(list) + 1));
+	if (recursive)
+		foreach(lc, list)
+			seps[n++] = lfirst(lc);
+	else if (one != NULL)
+		seps[n++] = one;
+	if (n == 0)
+		return;
+	/* sizes are checked elsewhere: any that splitter_init accepts */
+	cc.chunk_size = 1;
+	cc.separators = seps;
+	cc.n_separators = n;
+	cc.is_separator_regex = true;
+	st = chunk_check_separators(&cc, recursive, NULL, &err);
+	if (st != PGAI_OK)
+		ereport(ERROR,
+				(errcode(st == PGAI_ENOMEM ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid chunking config: %s", err.message),
+				 errhint("Separators with is_separator_regex => true are Python regular expressions.")));
+}
 
-		cc.chunk_size = 10;
-		cc.separators = &sep;
-		cc.n_separators = 1;
-		cc.is_separator_regex = true;
-		if (chunk_character("a b", 3, &cc, &out, &err) != PGAI_OK)
-			ereport(ERROR,
-					(errcode(err.code == PGAI_EREGEX ? ERRCODE_INVALID_REGULAR_EXPRESSION :
-							 ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid chunking config: %s", err.message),
-					 errhint("Separators with is_separator_regex => true are Python regular expressions.")));
-		chunk_list_free(&out);
+/*
+ * The worker reads a vectorizer's stored config (ai.vectorizer.config,
+ * where each section sits one level below the root) with core/json's
+ * reader, which refuses more than JSON_MAX_DEPTH levels: Ollama's
+ * "options", for one, are parsed there for every batch. A section nested
+ * deeper than JSON_MAX_DEPTH - 1 levels would so fail every row; it is
+ * refused here, naming the top-level field that holds the nesting.
+ */
+static void
+check_depth(const ImplSpec *impl, Jsonb *config)
+{
+	JsonbIterator *it = JsonbIteratorInit(&config->root);
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			depth = 0;
+	int			max_depth = 0;
+	char	   *field = NULL;
+	char	   *deepest = NULL;
+	JsonbValue *value;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY && depth == 1)
+			field = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+		{
+			if (++depth > max_depth)
+			{
+				max_depth = depth;
+				deepest = field;
+			}
+		}
+		else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+			depth--;
 	}
+	if (max_depth <= JSON_MAX_DEPTH - 1 || deepest == NULL)
+		return;
+	value = get_key(config, deepest);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s config: \"%s\" is nested too deeply: %s",
+					impl->config_type, ai_bounded(deepest),
+					value ? ai_bounded(jbv_to_text(value)) : "null"),
+			 errdetail("A vectorizer's stored config may be nested %d levels deep, the limit of the worker's JSON reader; this %s config would make it %d.",
+					   JSON_MAX_DEPTH, impl->config_type, max_depth + 1),
+			 errhint("Nest \"%s\" at most %d levels deep.", ai_bounded(deepest),
+					 JSON_MAX_DEPTH - 2)));
 }
 
 /* Rules that involve more than one field. */
@@ -479,7 +535,7 @@ check_cross_fields(const ImplSpec *impl, Jsonb *cfg)
 		int64		size = field_int(cfg, "chunk_size", 0);
 		int64		overlap = field_int(cfg, "chunk_overlap", 0);
 
-		check_separator_regexes(cfg);
+		check_separator_regexes(impl, cfg);
 		if (overlap >= size)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -564,6 +620,8 @@ config_check(const char *config_type, Jsonb *config)
 	JsonbIteratorToken tok;
 	JsonbValue *ct;
 	Jsonb	   *result;
+
+	check_depth(impl, config);
 
 	/* config_type, when given, must agree with where the config is used */
 	ct = get_key(config, "config_type");

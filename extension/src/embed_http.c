@@ -21,7 +21,8 @@
  * InterruptPending; the call then returns early and CHECK_FOR_INTERRUPTS()
  * raises the cancel or timeout error. Other interrupts are serviced and the
  * call is made again. The client, which malloc's, is owned by a memory
- * context reset callback, so it is freed on every path.
+ * context reset callback, so it is freed on every path; replies are
+ * palloc'd (see ClientHolder).
  */
 #include "postgres.h"
 
@@ -39,6 +40,7 @@
 #include "utils/memutils.h"
 
 #include "embed.h"
+#include "pgai_json.h"
 #include "pgai_provider.h"
 
 PG_FUNCTION_INFO_V1(openai_embed);
@@ -213,11 +215,19 @@ arg_model(FunctionCallInfo fcinfo)
 
 /*
  * A client handle owned by a memory context: freed when the context goes,
- * by the reset callback, so an error anywhere still releases it.
+ * by the reset callback, so an error anywhere still releases it. Reply
+ * bodies are kept in a child context of their own, "ai provider reply",
+ * so the backend counts them (MemoryContextStats,
+ * pg_backend_memory_contexts) and a reset returns them; core/provider
+ * bounds their size to the request's. The callback sits on that child
+ * context, so it runs while the bodies it releases are still there: a
+ * parent's reset deletes its children before calling its own callbacks.
  */
 typedef struct ClientHolder
 {
 	provider_client *client;
+	MemoryContext reply_cxt;
+	json_allocator reply_alloc;
 	MemoryContextCallback cb;
 } ClientHolder;
 
@@ -231,20 +241,56 @@ free_held_client(void *arg)
 }
 
 /*
+ * The reply's allocator. It runs inside libcurl's write callback, where an
+ * ereport's longjmp would leave libcurl in an undefined state: so NO_OOM,
+ * and core/provider reports PGAI_ENOMEM once the transfer is over.
+ */
+static void *
+reply_grow(void *arg, void *p, size_t used, size_t n)
+{
+	void	   *q = MemoryContextAllocExtended((MemoryContext) arg, n,
+											   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+
+	if (q == NULL)
+		return NULL;
+	if (p != NULL)
+	{
+		memcpy(q, p, used);
+		pfree(p);
+	}
+	return q;
+}
+
+static void
+reply_release(void *arg, void *p)
+{
+	(void) arg;
+	pfree(p);
+}
+
+/*
  * Embeds n texts with a client built from `opts`; fills out[n * dims].
  * Raises errors with ereport.
  */
 static void
-embed_with(const provider_options *opts, const char **texts, const size_t *lens, size_t n,
+embed_with(const provider_options *opts_in, const char **texts, const size_t *lens, size_t n,
 		   float *out)
 {
 	ClientHolder *h = palloc0(sizeof(ClientHolder));
+	provider_options local = *opts_in;
+	const provider_options *opts = &local;
 	pgai_error	err;
 	pgai_status st;
 
+	h->reply_cxt = AllocSetContextCreate(CurrentMemoryContext, "ai provider reply",
+										 ALLOCSET_DEFAULT_SIZES);
+	h->reply_alloc.grow = reply_grow;
+	h->reply_alloc.release = reply_release;
+	h->reply_alloc.arg = h->reply_cxt;
+	local.response_allocator = &h->reply_alloc;
 	h->cb.func = free_held_client;
 	h->cb.arg = h;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &h->cb);
+	MemoryContextRegisterResetCallback(h->reply_cxt, &h->cb);
 	check_url_allowed(opts->base_url, opts->kind);
 	if (provider_client_new(opts, &h->client, &err) != PGAI_OK)
 		ereport(ERROR,
@@ -258,19 +304,37 @@ embed_with(const provider_options *opts, const char **texts, const size_t *lens,
 		if (st == PGAI_OK)
 			break;
 		if (st != PGAI_ECANCELED)
+		{
+			provider_stats stats;
+
+			/*
+			 * A reply over its size limit (core/provider stops the transfer
+			 * there) is the provider's failure like any other, so 38000 as
+			 * the README's Errors bullet says, not 54000: no limit of the
+			 * caller's was passed, and shorter inputs would not help.
+			 */
+			provider_client_stats(h->client, &stats);
 			ereport(ERROR,
 					(errcode(provider_sqlstate(err.code)),
 					 errmsg("%s embedding failed: %s", provider_kind_name(opts->kind),
 							err.message),
 					 /* the statement may hold an api_key argument: keep it out of the log */
 					 errhidestmt(opts->api_key != NULL),
+					 stats.oversized > 0 ?
+					 errhint("No embeddings reply is that large: check that %s is an embeddings API.",
+							 ai_bounded(opts->base_url && opts->base_url[0] ? opts->base_url :
+										opts->kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
+										opts->kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL :
+										PROVIDER_VOYAGE_DEFAULT_URL)) :
 					 opts->kind == PROVIDER_OLLAMA ?
 					 errhint("Is Ollama running at %s? Set ai.ollama_host or pass host =>.",
 							 opts->base_url ? opts->base_url : PROVIDER_OLLAMA_DEFAULT_URL) : 0));
+		}
 		/* a cancel or timeout raises here; other interrupts come back */
 		CHECK_FOR_INTERRUPTS();
 	}
 	free_held_client(h);
+	MemoryContextDelete(h->reply_cxt);
 }
 
 static void

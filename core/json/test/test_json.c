@@ -337,6 +337,88 @@ test_float32_roundtrip(void **state)
 	json_buf_free(&b);
 }
 
+/* A caller's allocator: counts what it holds, and can be made to fail. */
+typedef struct counting
+{
+	size_t		held;
+	size_t		grows;
+	size_t		limit;
+} counting;
+
+static void *
+counting_grow(void *arg, void *p, size_t used, size_t n)
+{
+	counting   *c = arg;
+	size_t	   *q;
+
+	if (n > c->limit)
+		return NULL;
+	q = malloc(sizeof(size_t) + n);
+	if (q == NULL)
+		return NULL;
+	q[0] = n;
+	if (p != NULL)
+	{
+		size_t	   *old = (size_t *) p - 1;
+
+		memcpy(q + 1, p, used);
+		c->held -= old[0];
+		free(old);
+	}
+	c->held += n;
+	c->grows++;
+	return q + 1;
+}
+
+static void
+counting_release(void *arg, void *p)
+{
+	counting   *c = arg;
+	size_t	   *old = (size_t *) p - 1;
+
+	c->held -= old[0];
+	free(old);
+}
+
+static void
+test_buf_allocator(void **state)
+{
+	counting	c = {0, 0, 1 << 20};
+	json_allocator a = {counting_grow, counting_release, &c};
+	json_buf	b;
+	char		chunk[1000];
+
+	(void) state;
+	memset(chunk, 'x', sizeof(chunk));
+	json_buf_init(&b);
+	b.alloc = &a;
+	for (int i = 0; i < 100; i++)
+		json_buf_append(&b, chunk, sizeof(chunk));
+	assert_int_equal(b.len, 100000);
+	assert_int_equal(c.held, b.cap);
+	assert_true(c.grows > 1);
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] != 'x')
+			fail();
+	assert_int_equal(b.data[b.len], '\0');
+	/* freeing gives it back and keeps the allocator for the next use */
+	json_buf_free(&b);
+	assert_int_equal(c.held, 0);
+	assert_ptr_equal(b.alloc, &a);
+	json_buf_puts(&b, "again");
+	assert_string_equal(b.data, "again");
+	assert_true(c.held > 0);
+	/* a refusal marks the buffer failed, and keeps what it held */
+	c.limit = b.cap;
+	for (int i = 0; i < 10; i++)
+		json_buf_append(&b, chunk, sizeof(chunk));
+	assert_true(b.failed);
+	assert_string_equal(b.data, "again");
+	assert_int_equal(json_buf_status(&b, NULL), PGAI_ENOMEM);
+	json_buf_free(&b);
+	assert_int_equal(c.held, 0);
+}
+
 int
 main(void)
 {
@@ -351,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_float32_roundtrip),
+		cmocka_unit_test(test_buf_allocator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

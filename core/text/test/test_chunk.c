@@ -322,6 +322,66 @@ test_nul_bytes(void **state)
 	chunk_list_free(&l);
 }
 
+/*
+ * chunk_check_separators fails exactly where a split would: here the
+ * recursive splitter's grouped pattern, which a text must be long enough
+ * to reach, and a message that quotes no more than 64 bytes.
+ */
+static void
+test_check_separators(void **state)
+{
+	static const char *const flag_late[] = {"(?i)x"};
+	static const char *const fine[] = {"\\s+", "(?<=\\.) ", "", "("};
+	static const char *const unclosed[] = {"a", "(b"};
+	static const char *const half[] = {"a)(b"};
+	const char *longtext = "a text that is much longer than the chunk size, with an x in it";
+	char		big[300];
+	const char *big_sep[] = {big};
+	chunk_config c;
+	chunk_list	l;
+	pgai_error	err;
+	size_t		bad;
+
+	(void) state;
+	/* the worker fails this row; the check fails the config up front */
+	c = config(10, 0, flag_late, 1, true);
+	assert_int_equal(chunk_recursive(longtext, strlen(longtext), &c, &l, &err), PGAI_EREGEX);
+	assert_int_equal(chunk_check_separators(&c, true, &bad, &err), PGAI_EREGEX);
+	assert_int_equal(bad, 0);
+	assert_non_null(strstr(err.message, "\"(?i)x\" (in a group"));
+	/* the character splitter matches it plain (no kept separators) */
+	assert_int_equal(chunk_check_separators(&c, false, &bad, &err), PGAI_OK);
+	assert_int_equal(chunk_character(longtext, strlen(longtext), &c, &l, &err), PGAI_OK);
+	chunk_list_free(&l);
+	/* ... unless it keeps them: then only the grouped form is compiled */
+	c = config(10, 0, half, 1, true);
+	c.keep_separator = CHUNK_KEEP_END;
+	assert_int_equal(chunk_check_separators(&c, false, &bad, &err), PGAI_OK);
+	c.keep_separator = CHUNK_KEEP_DEFAULT;
+	assert_int_equal(chunk_check_separators(&c, false, &bad, &err), PGAI_EREGEX);
+
+	/* an empty separator ends the recursive list but is never a regex;
+	 * literal separators are never compiled */
+	c = config(10, 0, fine, 3, true);
+	assert_int_equal(chunk_check_separators(&c, true, &bad, &err), PGAI_OK);
+	c = config(10, 0, fine, 4, false);
+	assert_int_equal(chunk_check_separators(&c, true, &bad, &err), PGAI_OK);
+	c = config(10, 0, unclosed, 2, true);
+	assert_int_equal(chunk_check_separators(&c, true, &bad, &err), PGAI_EREGEX);
+	assert_int_equal(bad, 1);
+	assert_string_equal(err.message, "invalid separator regex \"(b\": missing closing parenthesis");
+
+	/* quoted to 64 bytes, cut between characters (here two-byte ones) */
+	big[0] = '(';
+	for (size_t i = 1; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[sizeof(big) - 1] = '\0';
+	c = config(10, 0, big_sep, 1, true);
+	assert_int_equal(chunk_check_separators(&c, false, &bad, &err), PGAI_EREGEX);
+	assert_non_null(strstr(err.message, "\xc3\xa9...\": missing closing parenthesis"));
+	assert_true(strlen(err.message) <= strlen("invalid separator regex \"\": missing closing parenthesis") + 64 + 3);
+}
+
 int
 main(void)
 {
@@ -338,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_separator_only_megabyte),
 		cmocka_unit_test(test_invalid_config),
 		cmocka_unit_test(test_nul_bytes),
+		cmocka_unit_test(test_check_separators),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
