@@ -273,7 +273,7 @@ REVOKE ALL ON FUNCTION ai._vectorizer_capture() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ai._vectorizer_handle_drops() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
--- The worker's writes (src/store.c, src/errors.c)
+-- The worker's writes (src/store.c, src/error_record.c)
 
 -- Replaces the embeddings of the given keys (row by row, one element per key
 -- column) with the rows of a COPY stream, as the store's owner, so that the

@@ -11,20 +11,22 @@
  *   embed_http.c  providers over HTTP: ai.openai_embed, ai.ollama_embed,
  *                 ai.voyageai_embed
  *   catalog.c     catalog access and role switching shared by the above
+ *   keys.c        API keys in settings: when a setting's key may be used
+ *   store.c       the worker's store writes, as the store's owner
+ *   error_record.c ai.vectorizer_errors, written through one function
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "ai.h"
 #include "pgai_provider.h"
 
 PG_MODULE_MAGIC;
 
 extern char *ai_model_dir;
 extern char *ai_openai_base_url;
-extern char *ai_openai_api_key;
-extern char *ai_voyage_api_key;
 extern char *ai_ollama_host;
 extern char *ai_allowed_base_urls;
 
@@ -45,13 +47,7 @@ _PG_init(void)
 							   "URL prefixes, comma-separated, the server may call besides the providers' public endpoints and the configured base URLs.",
 							   NULL,
 							   &ai_allowed_base_urls, "", PGC_SUSET, 0, NULL, NULL, NULL);
-	/* keys: settable by anyone for their session, shown to superusers only */
-	DefineCustomStringVariable("ai.openai_api_key", "API key for OpenAI.", NULL,
-							   &ai_openai_api_key, "", PGC_USERSET,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, NULL, NULL, NULL);
-	DefineCustomStringVariable("ai.voyage_api_key", "API key for Voyage AI.", NULL,
-							   &ai_voyage_api_key, "", PGC_USERSET,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, NULL, NULL, NULL);
+	ai_define_key_settings();
 	DefineCustomStringVariable("ai.ollama_host", "Where Ollama listens.",
 							   "Empty means $OLLAMA_HOST, else http://localhost:11434.",
 							   &ai_ollama_host, "", PGC_SUSET, 0, NULL, NULL, NULL);

@@ -69,6 +69,10 @@ typedef struct RoleSwitch
 extern void role_switch_begin(RoleSwitch *rs, Oid role);
 extern void role_switch_end(RoleSwitch *rs);
 
+/* keys.c: the key settings, and a setting's key unless others could read it */
+extern void ai_define_key_settings(void);
+extern const char *ai_key_from_setting(const char *name, const char *env_name);
+
 /* store.c: refuses key types whose input could run an owner's code */
 extern void check_key_type(const char *column, Oid typid);
 

@@ -134,8 +134,8 @@ resolve_key(const char *key, const char *key_name)
 	setting = psprintf("ai.%s", key_name);
 	for (char *p = setting; *p; p++)
 		*p = (char) tolower((unsigned char) *p);
-	value = GetConfigOption(setting, true, false);
-	if (value != NULL && value[0] != '\0')
+	value = ai_key_from_setting(setting, key_name);
+	if (value != NULL)
 		return pstrdup(value);
 	value = getenv(key_name);
 	return (value != NULL && value[0] != '\0') ? pstrdup(value) : NULL;

@@ -1,5 +1,5 @@
 /*
- * errors.c: ai.vectorizer_errors, written only through one function.
+ * error_record.c: ai.vectorizer_errors, written only through one function.
  *
  * The table is the operators' record of what failed. Nobody but the
  * extension's owner may INSERT into it directly: a grant_to role could
