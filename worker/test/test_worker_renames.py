@@ -77,7 +77,7 @@ def test_dump_and_restore_keeps_the_vectorizer(conn: psycopg.Connection, dbname:
     database's OIDs: the restored vectorizer captures and embeds."""
     vid = make_posts(conn, 3)
     conn.execute("ALTER TABLE posts RENAME TO posts_renamed")
-    bindir = subprocess.run([os.environ.get("PG_CONFIG", "pg_config"), "--bindir"],
+    bindir = subprocess.run([os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config"), "--bindir"],
                             capture_output=True, text=True, check=True).stdout.strip()
     dump = subprocess.run([f"{bindir}/pg_dump", "--no-owner", "-d", dbname],
                           capture_output=True, text=True, timeout=120)
