@@ -4,7 +4,9 @@
  * Dropping a source table drops its capture triggers with it and, with
  * CASCADE, the store's foreign key and the view. What PostgreSQL cannot know
  * to drop are the vectorizer's catalog row and queue tables: this trigger
- * removes them. The store table keeps its rows: it is the user's data.
+ * removes them. The store table keeps its rows: it is the user's data. A
+ * store, view or queue dropped on its own leaves the vectorizer with NULL
+ * in its place.
  * Dropped tables are matched by OID: whatever the source is called now, and
  * never a table another role made under a name the source once had.
  */
@@ -68,12 +70,6 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 														   SPI_tuptable->tupdesc, 1, &isnull)));
 		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
 	}
-	if (ids == NIL)
-	{
-		ai_restore_search_path(guc_level);
-		SPI_finish();
-		PG_RETURN_VOID();
-	}
 
 	role_switch_begin(&rs, ai_extension_owner());
 	forboth(lc, ids, ln, names)
@@ -93,6 +89,26 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 			ereport(NOTICE,
 					(errmsg("dropped vectorizer %d of table %s", v->id, (char *) lfirst(ln))));
 	}
+
+	/*
+	 * A store, view or queue dropped on its own: forget its OID, so that an
+	 * OID the server hands out again (after the counter wraps) can never
+	 * make another relation this vectorizer's.
+	 */
+	spi_exec("WITH d AS (SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d "
+			 "WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0) "
+			 "UPDATE ai._vectorizer v SET "
+			 "target = CASE WHEN v.target::pg_catalog.oid IN (SELECT objid FROM d) THEN NULL ELSE v.target END, "
+			 "\"view\" = CASE WHEN v.\"view\"::pg_catalog.oid IN (SELECT objid FROM d) THEN NULL ELSE v.\"view\" END, "
+			 "queue = CASE WHEN v.queue::pg_catalog.oid IN (SELECT objid FROM d) THEN NULL ELSE v.queue END, "
+			 "queue_lease = CASE WHEN v.queue_lease::pg_catalog.oid IN (SELECT objid FROM d) "
+			 "THEN NULL ELSE v.queue_lease END, "
+			 "queue_failed = CASE WHEN v.queue_failed::pg_catalog.oid IN (SELECT objid FROM d) "
+			 "THEN NULL ELSE v.queue_failed END, "
+			 "updated_at = pg_catalog.now() "
+			 "WHERE ARRAY[v.target, v.\"view\", v.queue, v.queue_lease, v.queue_failed]::pg_catalog.oid[] "
+			 "OPERATOR(pg_catalog.&&) ARRAY(SELECT objid FROM d)",
+			 SPI_OK_UPDATE);
 	role_switch_end(&rs);
 	ai_restore_search_path(guc_level);
 	SPI_finish();

@@ -101,6 +101,9 @@ DROP VIEW notes_embedding;
 DROP TABLE notes_embedding_store;
 CREATE TABLE notes_embedding_store (id int);
 SELECT target_schema, target_table, view_name FROM ai.vectorizer WHERE id = :id;
+-- the dropped objects' OIDs are forgotten, never to name a table created later
+SELECT target IS NULL AS target_forgotten, "view" IS NULL AS view_forgotten, queue IS NOT NULL AS queue_kept
+FROM ai._vectorizer WHERE id = :id;
 SELECT source_table, target_table, "view" FROM ai.vectorizer_status WHERE id = :id;
 SELECT ai.drop_vectorizer(:id, drop_all => true);
 SELECT to_regclass('notes_embedding_store') IS NOT NULL AS new_table_kept;
