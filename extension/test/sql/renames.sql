@@ -58,7 +58,8 @@ CREATE TABLE docs_embedding_store (id int);
 SELECT ai.drop_vectorizer(:id, drop_all => true);
 SELECT ai.disable_vectorizer_schedule(:id);
 SELECT ai.vectorizer_retry_failed(:id);
-DROP TABLE docs, docs_embedding_store;
+SELECT source_table, target_table FROM ai.vectorizer WHERE id = :id;
+DROP TABLE docs;
 RESET ROLE;
 SELECT count(*) AS still_there FROM ai.vectorizer WHERE id = :id;
 SELECT disabled FROM ai.vectorizer WHERE id = :id;
@@ -73,6 +74,11 @@ SELECT to_regclass('docs_store_v2') AS store, to_regclass('docs_view_v2') AS vie
 SELECT count(*) AS queues FROM pg_class
 WHERE relname IN ('q_renamed', '_vectorizer_q_lease_1', 'q_failed_renamed');
 SELECT count(*) AS catalog_rows FROM ai.vectorizer;
+-- and the table another role made under the store's old name is not touched
+SELECT to_regclass('docs_embedding_store') IS NOT NULL AS others_table_kept;
+SET ROLE ren_mallory;
+DROP TABLE docs_embedding_store;
+SET ROLE ren_alice;
 
 -- 7. without drop_all, a renamed source loses its triggers too
 SELECT ai.create_vectorizer('moved2.docs_v2', embedding => ai.embedding_openai('m', 3),
