@@ -1,7 +1,8 @@
 /*
  * ai.h: declarations shared by the C sources of the "ai" extension.
  *
- * The extension keeps one catalog (ai.vectorizer) and, per vectorizer, a
+ * The extension keeps one catalog (ai._vectorizer, by OID, shown by name
+ * in the view ai.vectorizer) and, per vectorizer, a
  * store table, a view, a queue and a failed queue, and capture triggers on
  * the source table. Everything that reads or writes those objects through
  * SPI expects the caller to have connected SPI; errors are reported with

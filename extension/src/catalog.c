@@ -1,6 +1,9 @@
 /*
- * catalog.c: reading ai.vectorizer, ownership checks, running work as the
+ * catalog.c: reading ai._vectorizer, ownership checks, running work as the
  * extension's owner, and small SPI helpers.
+ *
+ * The catalog holds its tables by OID; names are looked up from the OIDs
+ * whenever a row is read, so they are the current ones.
  *
  * Catalog rows and queue tables belong to the role that created the
  * extension; users never write them directly. Functions that change them
