@@ -121,9 +121,47 @@ SELECT atttypid::regtype, count(*) FROM pg_attribute
 WHERE attrelid = 'ai._vectorizer'::regclass AND attnum > 0 AND atttypid = 'regclass'::regtype
 GROUP BY 1;
 
+-- 11. the worker's writes and the error rows follow the store by OID too:
+--     a table under the store's old name gets no embeddings, and its owner
+--     neither forges nor reads the vectorizer's errors
+CREATE ROLE ren_worker;
+SET ROLE ren_alice;
+CREATE TABLE posts (id int PRIMARY KEY, body text);
+INSERT INTO posts VALUES (1, 'one');
+SELECT ai.create_vectorizer('posts', embedding => ai.embedding_openai('m', 3),
+    chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none(),
+    grant_to => ai.grant_to('ren_worker')) AS pid \gset
+ALTER TABLE posts_embedding_store RENAME TO posts_store_v2;
+SET ROLE ren_mallory;
+-- a vectorizer of her own gives her EXECUTE on the worker's functions
+CREATE TABLE mine (id int PRIMARY KEY, body text);
+SELECT ai.create_vectorizer('mine', embedding => ai.embedding_openai('m', 3),
+    chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none()) AS mid \gset
+CREATE TABLE posts_embedding_store (id int, chunk_seq int, chunk text, embedding vector(3));
+GRANT ALL ON posts_embedding_store TO PUBLIC;
+SELECT ai._vectorizer_record_error(:pid, 'forged for alice', NULL);
+SET ROLE ren_worker;
+SELECT ai._vectorizer_store_replace(:pid, '{1}',
+    pg_catalog.convert_to(E'1\t0\tone\t[0.5,0.5,0.5]\n', 'UTF8'), false) AS inserted;
+SELECT ai._vectorizer_record_error(:pid, 'provider down', NULL);
+RESET ROLE;
+SELECT id, chunk FROM posts_store_v2;
+SELECT count(*) AS in_the_old_names_table FROM posts_embedding_store;
+SET ROLE ren_mallory;
+SELECT count(*) AS errors_mallory_sees FROM ai.vectorizer_errors WHERE id = :pid;
+SELECT ai.drop_vectorizer(:mid, drop_all => true);
+DROP TABLE mine, posts_embedding_store;
+RESET ROLE;
+SELECT message FROM ai.vectorizer_errors WHERE id = :pid;
+SET ROLE ren_alice;
+SELECT ai.drop_vectorizer(:pid, drop_all => true);
+DROP TABLE posts;
+RESET ROLE;
+
 DROP SCHEMA moved2 CASCADE;
 REVOKE CREATE ON SCHEMA public FROM ren_alice, ren_mallory;
 REVOKE CREATE ON DATABASE :"db" FROM ren_alice;
-DROP OWNED BY ren_alice, ren_mallory;
+DROP OWNED BY ren_alice, ren_mallory, ren_worker;
 DROP ROLE ren_alice;
 DROP ROLE ren_mallory;
+DROP ROLE ren_worker;
