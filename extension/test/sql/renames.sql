@@ -84,6 +84,11 @@ SET ROLE ren_alice;
 SELECT ai.create_vectorizer('moved2.docs_v2', embedding => ai.embedding_openai('m', 3),
     chunking => ai.chunking_character_text_splitter('body'), indexing => ai.indexing_none()) AS id \gset
 ALTER TABLE moved2.docs_v2 RENAME TO docs_v3;
+-- a renamed capture trigger still captures, and is still found
+SELECT '_vectorizer_src_trg_' || :id || '_ins' AS trg \gset
+ALTER TRIGGER :"trg" ON moved2.docs_v3 RENAME TO my_insert_trigger;
+INSERT INTO moved2.docs_v3 VALUES (70, 'renamed trigger');
+SELECT ai.vectorizer_queue_pending(:id, true) AS pending;
 SELECT ai.drop_vectorizer(:id);
 INSERT INTO moved2.docs_v3 VALUES (8, 'h');
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'moved2.docs_v3'::regclass AND NOT tgisinternal;
