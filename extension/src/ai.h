@@ -1,7 +1,8 @@
 /*
  * ai.h: declarations shared by the C sources of the "ai" extension.
  *
- * The extension keeps one catalog (ai.vectorizer) and, per vectorizer, a
+ * The extension keeps one catalog (ai._vectorizer, by OID, shown by name
+ * in the view ai.vectorizer) and, per vectorizer, a
  * store table, a view, a queue and a failed queue, and capture triggers on
  * the source table. Everything that reads or writes those objects through
  * SPI expects the caller to have connected SPI; errors are reported with
@@ -18,21 +19,28 @@
 #define AI_VECTOR_MAX_DIM 16000
 #define AI_HNSW_MAX_DIM 2000
 
-/* A vectorizer's catalog row, read by vectorizer_fetch(). */
+/*
+ * A vectorizer's catalog row, read by vectorizer_fetch(). The catalog holds
+ * OIDs; the names beside them are the objects' current ones, quoted and
+ * schema-qualified, looked up when the row is read, and NULL for an object
+ * that is gone (a store its owner dropped).
+ */
 typedef struct Vectorizer
 {
 	int32		id;
-	char	   *source_schema;
-	char	   *source_table;
-	char	   *target_schema;
-	char	   *target_table;
-	char	   *view_schema;
+	Oid			source;
+	Oid			target;			/* the embedding store */
+	Oid			view;
+	Oid			queue;
+	Oid			queue_lease;
+	Oid			queue_failed;
+	char	   *source_name;
+	char	   *target_name;
 	char	   *view_name;
-	char	   *trigger_name;
-	char	   *queue_schema;
-	char	   *queue_table;
-	char	   *queue_lease_table;
-	char	   *queue_failed_table;
+	char	   *queue_name;
+	char	   *queue_lease_name;
+	char	   *queue_failed_name;
+	char	   *trigger_name;	/* the capture triggers' name prefix, as created */
 	Jsonb	   *source_pk;		/* [{attnum, pknum, attname, typname}] */
 	Jsonb	   *config;
 	bool		disabled;
@@ -49,9 +57,11 @@ extern List *config_get_string_list(Jsonb *config, const char *key);
 extern Vectorizer *vectorizer_fetch(int32 id);
 extern List *vectorizer_pk_names(const Vectorizer *v);
 extern void vectorizer_check_owner(const Vectorizer *v);
+extern const char *vectorizer_queue_required(const Vectorizer *v, const char *name);
 extern Oid	ai_extension_owner(void);
 extern char *vector_schema(void);
 extern char *qualified(const char *schema, const char *name);
+extern char *relation_qualified(Oid relid);
 
 /* at most 64 bytes of a user's value, for messages (catalog.c) */
 extern char *ai_bounded(const char *s);

@@ -17,7 +17,9 @@
  * do, so that anyone allowed to write the source can enqueue. Plans are
  * prepared once per trigger and backend and kept in a hash table in
  * TopMemoryContext, keyed by the trigger's OID, and rebuilt after any
- * change to the source table (capture_invalidate).
+ * change to the source table or the queues (capture_invalidate). The
+ * vectorizer is found by the trigger's argument and its tables by OID, so
+ * renaming the source or moving it to another schema changes nothing here.
  */
 #include "postgres.h"
 
@@ -44,6 +46,7 @@ typedef struct CapturePlans
 {
 	Oid			tgoid;			/* hash key */
 	Oid			relid;			/* the source table */
+	Oid			queues[3];		/* queue, lease and failed tables */
 	bool		stale;			/* the source changed since: rebuild */
 	int32		vectorizer_id;
 	Oid			queue_owner;
@@ -54,10 +57,11 @@ typedef struct CapturePlans
 static HTAB *capture_plans = NULL;
 
 /*
- * The plans' SQL names the source's columns, so a change to the table
- * (a template column dropped, a column renamed) must rebuild them: a
- * relcache invalidation marks the table's entries stale. They are freed
- * at the next lookup, never here, where a plan may be running.
+ * The plans' SQL names the source's columns and the queues, so a change to
+ * the source (a template column dropped, a column renamed) or a queue (a
+ * rename: a kept plan is parsed again by name when invalidated) must
+ * rebuild them: a relcache invalidation marks the entries stale. They are
+ * freed at the next lookup, never here, where a plan may be running.
  */
 static void
 capture_invalidate(Datum arg, Oid relid)
@@ -69,7 +73,8 @@ capture_invalidate(Datum arg, Oid relid)
 		return;
 	hash_seq_init(&it, capture_plans);
 	while ((entry = hash_seq_search(&it)) != NULL)
-		if (relid == InvalidOid || entry->relid == relid)
+		if (relid == InvalidOid || entry->relid == relid || entry->queues[0] == relid ||
+			entry->queues[1] == relid || entry->queues[2] == relid)
 			entry->stale = true;
 }
 
@@ -136,19 +141,15 @@ prepare_kept(const char *sql)
 }
 
 /*
- * The trigger must be one the vectorizer created on its own source: the
- * function is not executable by PUBLIC, and a trigger attached elsewhere
- * (by anyone) must not fill or empty this vectorizer's queue.
+ * The trigger must be on the vectorizer's own source: the function is not
+ * executable by PUBLIC, and a trigger attached elsewhere (by anyone) must
+ * not fill or empty this vectorizer's queue. By OID, so a renamed or moved
+ * source, or a renamed trigger, keeps capturing.
  */
 static void
 check_own_trigger(TriggerData *td, const Vectorizer *v)
 {
-	Oid			nsp = get_namespace_oid(v->source_schema, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(v->source_table, nsp) : InvalidOid;
-	const char *prefix = psprintf("%s_", v->trigger_name);
-
-	if (relid != RelationGetRelid(td->tg_relation) ||
-		strncmp(td->tg_trigger->tgname, prefix, strlen(prefix)) != 0)
+	if (v->source != RelationGetRelid(td->tg_relation))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("trigger \"%s\" on table \"%s\" is not a capture trigger of vectorizer %d",
@@ -192,7 +193,7 @@ capture_plans_for(TriggerData *td, int32 id)
 	v = vectorizer_fetch(id);
 	check_own_trigger(td, v);
 	pknames = vectorizer_pk_names(v);
-	queue = qualified(v->queue_schema, v->queue_table);
+	queue = (char *) vectorizer_queue_required(v, v->queue_name);
 	keys = pk_list(pknames, "");
 
 	/* build everything before entering it, so an error leaves no half entry */
@@ -201,13 +202,16 @@ capture_plans_for(TriggerData *td, int32 id)
 
 		tmp.tgoid = tgoid;
 		tmp.relid = RelationGetRelid(td->tg_relation);
+		tmp.queues[0] = v->queue;
+		tmp.queues[1] = v->queue_lease;
+		tmp.queues[2] = v->queue_failed;
 		tmp.vectorizer_id = id;
 		tmp.queue_owner = ai_extension_owner();
 		if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 			tmp.truncate_sql = MemoryContextStrdup(TopMemoryContext,
 												   psprintf("TRUNCATE %s, %s, %s", queue,
-															qualified(v->queue_schema, v->queue_lease_table),
-															qualified(v->queue_schema, v->queue_failed_table)));
+															vectorizer_queue_required(v, v->queue_lease_name),
+															vectorizer_queue_required(v, v->queue_failed_name)));
 		else
 		{
 			RoleSwitch	rs;

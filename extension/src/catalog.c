@@ -1,6 +1,9 @@
 /*
- * catalog.c: reading ai.vectorizer, ownership checks, running work as the
+ * catalog.c: reading ai._vectorizer, ownership checks, running work as the
  * extension's owner, and small SPI helpers.
+ *
+ * The catalog holds its tables by OID; names are looked up from the OIDs
+ * whenever a row is read, so they are the current ones.
  *
  * Catalog rows and queue tables belong to the role that created the
  * extension; users never write them directly. Functions that change them
@@ -36,6 +39,19 @@ char *
 qualified(const char *schema, const char *name)
 {
 	return quote_qualified_identifier(schema, name);
+}
+
+/*
+ * The relation's current name, schema-qualified and quoted, or NULL when
+ * there is no such relation (any more).
+ */
+char *
+relation_qualified(Oid relid)
+{
+	char	   *rel = OidIsValid(relid) ? get_rel_name(relid) : NULL;
+	char	   *nsp = rel ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+
+	return nsp ? qualified(nsp, rel) : NULL;
 }
 
 /*
@@ -163,10 +179,13 @@ role_switch_end(RoleSwitch *rs)
 	SetUserIdAndSecContext(rs->save_userid, rs->save_sec_context);
 }
 
-static char *
-get_text(HeapTuple tup, TupleDesc desc, const char *col)
+static Oid
+get_oid(HeapTuple tup, TupleDesc desc, const char *col)
 {
-	return SPI_getvalue(tup, desc, SPI_fnumber(desc, col));
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, SPI_fnumber(desc, col), &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
 static Jsonb *
@@ -193,7 +212,7 @@ vectorizer_fetch(int32 id)
 	bool		isnull;
 	MemoryContext old;
 
-	spi_exec_params("SELECT * FROM ai.vectorizer WHERE id = $1",
+	spi_exec_params("SELECT * FROM ai._vectorizer WHERE id = $1",
 					1, types, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -207,23 +226,41 @@ vectorizer_fetch(int32 id)
 	v = SPI_palloc(sizeof(Vectorizer));
 	v->id = id;
 	old = MemoryContextSwitchTo(GetMemoryChunkContext(v));
-	v->source_schema = get_text(tup, desc, "source_schema");
-	v->source_table = get_text(tup, desc, "source_table");
-	v->target_schema = get_text(tup, desc, "target_schema");
-	v->target_table = get_text(tup, desc, "target_table");
-	v->view_schema = get_text(tup, desc, "view_schema");
-	v->view_name = get_text(tup, desc, "view_name");
-	v->trigger_name = get_text(tup, desc, "trigger_name");
-	v->queue_schema = get_text(tup, desc, "queue_schema");
-	v->queue_table = get_text(tup, desc, "queue_table");
-	v->queue_lease_table = get_text(tup, desc, "queue_lease_table");
-	v->queue_failed_table = get_text(tup, desc, "queue_failed_table");
+	v->source = get_oid(tup, desc, "source");
+	v->target = get_oid(tup, desc, "target");
+	v->view = get_oid(tup, desc, "view");
+	v->queue = get_oid(tup, desc, "queue");
+	v->queue_lease = get_oid(tup, desc, "queue_lease");
+	v->queue_failed = get_oid(tup, desc, "queue_failed");
+	v->source_name = relation_qualified(v->source);
+	v->target_name = relation_qualified(v->target);
+	v->view_name = relation_qualified(v->view);
+	v->queue_name = relation_qualified(v->queue);
+	v->queue_lease_name = relation_qualified(v->queue_lease);
+	v->queue_failed_name = relation_qualified(v->queue_failed);
+	v->trigger_name = SPI_getvalue(tup, desc, SPI_fnumber(desc, "trigger_name"));
 	v->source_pk = get_jsonb(tup, desc, "source_pk");
 	v->config = get_jsonb(tup, desc, "config");
 	v->disabled = DatumGetBool(SPI_getbinval(tup, desc,
 											 SPI_fnumber(desc, "disabled"), &isnull));
 	MemoryContextSwitchTo(old);
 	return v;
+}
+
+/*
+ * A vectorizer's queue table (`name` from vectorizer_fetch), or an error
+ * when it is gone: only the extension's owner can drop it, and nothing can
+ * be queued or counted without it.
+ */
+const char *
+vectorizer_queue_required(const Vectorizer *v, const char *name)
+{
+	if (name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("a queue table of vectorizer %d is gone", v->id),
+				 errhint("Drop the vectorizer with ai.drop_vectorizer(%d) and create it again.", v->id)));
+	return name;
 }
 
 /* The names of the source's primary-key columns, in key order. */
@@ -249,28 +286,24 @@ vectorizer_pk_names(const Vectorizer *v)
 
 /*
  * Changing a vectorizer takes the rights to change its source table: the
- * caller must own the source (or, once it is gone, the store table).
+ * caller must own the source (or, once it is gone, the store table). By
+ * OID: a table another role creates under the source's old name, after a
+ * rename, gives it no say over the vectorizer.
  */
 void
 vectorizer_check_owner(const Vectorizer *v)
 {
-	Oid			nsp;
 	Oid			relid = InvalidOid;
 
-	nsp = get_namespace_oid(v->source_schema, true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid(v->source_table, nsp);
-	if (!OidIsValid(relid))
-	{
-		nsp = get_namespace_oid(v->target_schema, true);
-		if (OidIsValid(nsp))
-			relid = get_relname_relid(v->target_table, nsp);
-	}
+	if (v->source_name != NULL)
+		relid = v->source;
+	else if (v->target_name != NULL)
+		relid = v->target;
 	if (OidIsValid(relid) && !pg_class_ownercheck(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s to change vectorizer %d",
-						qualified(v->source_schema, v->source_table), v->id),
+						relid == v->source ? v->source_name : v->target_name, v->id),
 				 errhint("Run this as the owner of the source table.")));
 	if (!OidIsValid(relid) && !superuser())
 		ereport(ERROR,

@@ -36,7 +36,6 @@ vectorizer_record_error(PG_FUNCTION_ARGS)
 	Oid			caller = GetUserId();
 	Vectorizer *v;
 	Oid			relid = InvalidOid;
-	Oid			nsp;
 	char	   *message;
 	int			guc_level;
 	RoleSwitch	rs;
@@ -55,9 +54,9 @@ vectorizer_record_error(PG_FUNCTION_ARGS)
 	SPI_connect();
 	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(PG_GETARG_INT32(0));
-	nsp = get_namespace_oid(v->target_schema, true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid(v->target_table, nsp);
+	/* the store by OID, never a table that took its old name */
+	if (v->target_name != NULL)
+		relid = v->target;
 	if (!OidIsValid(relid) || pg_class_aclcheck(relid, caller, ACL_INSERT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -46,9 +46,8 @@ count_rows(const char *table, int64 limit)
  * VACUUM times the table's current size in pages. -1 when never measured.
  */
 static int64
-estimate_rows(const char *schema, const char *table)
+estimate_rows(Oid relid)
 {
-	Oid			relid = get_relname_relid(table, get_namespace_oid(schema, false));
 	Relation	rel = table_open(relid, AccessShareLock);
 	BlockNumber pages = RelationGetNumberOfBlocks(rel);
 	double		reltuples = rel->rd_rel->reltuples;
@@ -78,7 +77,7 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 	SPI_connect();
 	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(id);
-	queue = qualified(v->queue_schema, v->queue_table);
+	queue = (char *) vectorizer_queue_required(v, v->queue_name);
 	if (exact)
 		n = count_rows(queue, 0);
 	else
@@ -86,7 +85,7 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 		n = count_rows(queue, EXACT_COUNT_LIMIT + 1);
 		if (n > EXACT_COUNT_LIMIT)
 		{
-			int64		est = estimate_rows(v->queue_schema, v->queue_table);
+			int64		est = estimate_rows(v->queue);
 
 			/* the estimate may lag; never report fewer rows than we saw */
 			n = Max(n, est);
@@ -111,7 +110,7 @@ vectorizer_queue_failed(PG_FUNCTION_ARGS)
 	SPI_connect();
 	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(id);
-	n = count_rows(qualified(v->queue_schema, v->queue_failed_table), 0);
+	n = count_rows(vectorizer_queue_required(v, v->queue_failed_name), 0);
 	ai_restore_search_path(guc_level);
 	SPI_finish();
 	PG_RETURN_INT64(n);
@@ -141,10 +140,10 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 	spi_exec(psprintf("WITH m AS (DELETE FROM %s RETURNING %s), "
 					  "l AS (DELETE FROM %s x USING m WHERE %s) "
 					  "INSERT INTO %s (%s) SELECT %s FROM m",
-					  qualified(v->queue_schema, v->queue_failed_table), keys,
-					  qualified(v->queue_schema, v->queue_lease_table),
+					  vectorizer_queue_required(v, v->queue_failed_name), keys,
+					  vectorizer_queue_required(v, v->queue_lease_name),
 					  pk_join(vectorizer_pk_names(v), "x", "m"),
-					  qualified(v->queue_schema, v->queue_table), keys, keys),
+					  vectorizer_queue_required(v, v->queue_name), keys, keys),
 			 SPI_OK_INSERT);
 	moved = SPI_processed;
 	role_switch_end(&rs);
@@ -169,7 +168,7 @@ set_disabled(int32 id, bool disabled)
 	v = vectorizer_fetch(id);
 	vectorizer_check_owner(v);
 	role_switch_begin(&rs, ai_extension_owner());
-	spi_exec_params("UPDATE ai.vectorizer SET disabled = $2, updated_at = pg_catalog.now() "
+	spi_exec_params("UPDATE ai._vectorizer SET disabled = $2, updated_at = pg_catalog.now() "
 					"WHERE id = $1", 2, types, values, NULL, SPI_OK_UPDATE);
 	role_switch_end(&rs);
 	ai_restore_search_path(guc_level);

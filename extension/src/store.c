@@ -215,12 +215,14 @@ vectorizer_store_replace(PG_FUNCTION_ARGS)
 	guc_level = ai_pin_search_path();
 	v = vectorizer_fetch(PG_GETARG_INT32(0));
 	pk_names = vectorizer_pk_names(v);
-	store_name = qualified(v->target_schema, v->target_table);
-	relid = get_relname_relid(v->target_table, get_namespace_oid(v->target_schema, false));
-	if (!OidIsValid(relid))
+	/* the store by OID, never a table that took its old name */
+	store_name = v->target_name;
+	relid = v->target;
+	if (store_name == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("store %s of vectorizer %d does not exist", store_name, v->id)));
+				 errmsg("the store of vectorizer %d does not exist", v->id),
+				 errhint("Its store table was dropped: drop the vectorizer and create it again.")));
 	if (pg_class_aclcheck(relid, caller, ACL_INSERT) != ACLCHECK_OK ||
 		pg_class_aclcheck(relid, caller, ACL_DELETE) != ACLCHECK_OK)
 		ereport(ERROR,

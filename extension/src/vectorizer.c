@@ -325,6 +325,17 @@ check_name_free(const char *schema, const char *name, const char *what)
 				 errhint("Choose another %s name, or drop the existing relation.", what)));
 }
 
+/* The OID of a relation this function has just created. */
+static Oid
+created_relid(const char *schema, const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid(schema, false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation %s was not created", qualified(schema, name));
+	return relid;
+}
+
 static void
 check_create_privilege(const char *schema, const char *what)
 {
@@ -724,31 +735,27 @@ create_vectorizer(PG_FUNCTION_ARGS)
 				 SPI_OK_UTILITY);
 	}
 	{
-		Oid			types[14] = {INT4OID, NAMEOID, NAMEOID, JSONBOID, NAMEOID, NAMEOID,
-		NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, JSONBOID};
-		Datum		values[14];
+		/* by OID: see the catalog's comment in ai--0.1.0.sql */
+		Oid			types[10] = {INT4OID, REGCLASSOID, JSONBOID, REGCLASSOID, REGCLASSOID,
+		NAMEOID, REGCLASSOID, REGCLASSOID, REGCLASSOID, JSONBOID};
+		Datum		values[10];
 
 		values[0] = Int32GetDatum(id);
-		values[1] = DirectFunctionCall1(namein, CStringGetDatum(src_schema));
-		values[2] = DirectFunctionCall1(namein, CStringGetDatum(src_table));
-		values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(source_pk_json(pkcols)));
-		values[4] = DirectFunctionCall1(namein, CStringGetDatum(target_schema));
-		values[5] = DirectFunctionCall1(namein, CStringGetDatum(target_table));
-		values[6] = DirectFunctionCall1(namein, CStringGetDatum(view_schema));
-		values[7] = DirectFunctionCall1(namein, CStringGetDatum(view_name));
-		values[8] = DirectFunctionCall1(namein, CStringGetDatum(psprintf("_vectorizer_src_trg_%d", id)));
-		values[9] = DirectFunctionCall1(namein, CStringGetDatum(queue_schema));
-		values[10] = DirectFunctionCall1(namein, CStringGetDatum(queue_table));
-		values[11] = DirectFunctionCall1(namein, CStringGetDatum(lease_table));
-		values[12] = DirectFunctionCall1(namein, CStringGetDatum(failed_table));
-		values[13] = DirectFunctionCall1(jsonb_in,
-										 CStringGetDatum(config_json(embedding, chunking, formatting,
-																	 indexing, scheduling, processing)));
-		spi_exec_params("INSERT INTO ai.vectorizer (id, source_schema, source_table, source_pk, "
-						"target_schema, target_table, view_schema, view_name, trigger_name, "
-						"queue_schema, queue_table, queue_lease_table, queue_failed_table, config) "
-						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-						14, types, values, NULL, SPI_OK_INSERT);
+		values[1] = ObjectIdGetDatum(source_oid);
+		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(source_pk_json(pkcols)));
+		values[3] = ObjectIdGetDatum(created_relid(target_schema, target_table));
+		values[4] = ObjectIdGetDatum(created_relid(view_schema, view_name));
+		values[5] = DirectFunctionCall1(namein, CStringGetDatum(psprintf("_vectorizer_src_trg_%d", id)));
+		values[6] = ObjectIdGetDatum(created_relid(queue_schema, queue_table));
+		values[7] = ObjectIdGetDatum(created_relid(queue_schema, lease_table));
+		values[8] = ObjectIdGetDatum(created_relid(queue_schema, failed_table));
+		values[9] = DirectFunctionCall1(jsonb_in,
+										CStringGetDatum(config_json(embedding, chunking, formatting,
+																	indexing, scheduling, processing)));
+		spi_exec_params("INSERT INTO ai._vectorizer (id, source, source_pk, target, \"view\", "
+						"trigger_name, queue, queue_lease, queue_failed, config) "
+						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+						10, types, values, NULL, SPI_OK_INSERT);
 	}
 	if (enqueue_existing)
 	{
@@ -766,9 +773,42 @@ create_vectorizer(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Drops the capture triggers of vectorizer `v` on its source: every trigger
+ * there that calls ai._vectorizer_capture with this vectorizer's id, found
+ * in pg_trigger whatever the source and the triggers are called now.
+ */
+static void
+drop_capture_triggers(const Vectorizer *v)
+{
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(v->source),
+	CStringGetTextDatum(psprintf("%d", v->id))};
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	if (v->source_name == NULL)
+		return;					/* gone, and its triggers with it */
+	/* tgargs holds each argument followed by a NUL byte */
+	spi_exec_params("SELECT t.tgname FROM pg_catalog.pg_trigger t "
+					"WHERE t.tgrelid = $1 AND NOT t.tgisinternal "
+					"AND t.tgfoid = 'ai._vectorizer_capture()'::pg_catalog.regprocedure "
+					"AND t.tgnargs = 1 "
+					"AND t.tgargs = pg_catalog.convert_to($2, 'UTF8') "
+					"OPERATOR(pg_catalog.||) '\\x00'::pg_catalog.bytea "
+					"ORDER BY t.tgname",
+					2, types, values, NULL, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	foreach(lc, names)
+		spi_exec(psprintf("DROP TRIGGER %s ON %s", q(lfirst(lc)), v->source_name),
+				 SPI_OK_UTILITY);
+}
+
+/*
  * ai.drop_vectorizer(id int, drop_all boolean DEFAULT false)
  * Removes the triggers, the queues and the catalog row; with drop_all also
- * the view and the store table.
+ * the view and the store table. Every object is the one the catalog holds
+ * by OID, under whatever name it has now.
  */
 Datum
 drop_vectorizer(PG_FUNCTION_ARGS)
@@ -778,8 +818,6 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	Vectorizer *v;
 	RoleSwitch	rs;
 	int			guc_level;
-	Oid			nsp;
-	Oid			relid = InvalidOid;
 
 	SPI_connect();
 	guc_level = ai_pin_search_path();
@@ -787,25 +825,13 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	v = vectorizer_fetch(id);
 	vectorizer_check_owner(v);
 
-	nsp = get_namespace_oid(v->source_schema, true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid(v->source_table, nsp);
-	if (OidIsValid(relid))
-	{
-		const char *src = qualified(v->source_schema, v->source_table);
-		const char *const suffixes[] = {"ins", "upd", "trunc"};
-
-		for (int i = 0; i < 3; i++)
-			spi_exec(psprintf("DROP TRIGGER IF EXISTS %s ON %s",
-							  q(psprintf("%s_%s", v->trigger_name, suffixes[i])), src),
-					 SPI_OK_UTILITY);
-	}
+	drop_capture_triggers(v);
 	if (drop_all)
 	{
-		spi_exec(psprintf("DROP VIEW IF EXISTS %s", qualified(v->view_schema, v->view_name)),
-				 SPI_OK_UTILITY);
-		spi_exec(psprintf("DROP TABLE IF EXISTS %s", qualified(v->target_schema, v->target_table)),
-				 SPI_OK_UTILITY);
+		if (v->view_name != NULL)
+			spi_exec(psprintf("DROP VIEW %s", v->view_name), SPI_OK_UTILITY);
+		if (v->target_name != NULL)
+			spi_exec(psprintf("DROP TABLE %s", v->target_name), SPI_OK_UTILITY);
 	}
 
 	role_switch_begin(&rs, ai_extension_owner());
@@ -814,7 +840,7 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 		Oid			types[1] = {INT4OID};
 		Datum		values[1] = {Int32GetDatum(id)};
 
-		spi_exec_params("DELETE FROM ai.vectorizer WHERE id = $1", 1, types, values,
+		spi_exec_params("DELETE FROM ai._vectorizer WHERE id = $1", 1, types, values,
 						NULL, SPI_OK_DELETE);
 	}
 	role_switch_end(&rs);
@@ -824,13 +850,16 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* Drops a vectorizer's queue tables; the caller has switched to the owner. */
+/*
+ * Drops a vectorizer's queue tables, those that are still there; the caller
+ * has switched to the owner.
+ */
 void
 vectorizer_drop_queues(const Vectorizer *v)
 {
-	spi_exec(psprintf("DROP TABLE IF EXISTS %s, %s, %s",
-					  qualified(v->queue_schema, v->queue_table),
-					  qualified(v->queue_schema, v->queue_lease_table),
-					  qualified(v->queue_schema, v->queue_failed_table)),
-			 SPI_OK_UTILITY);
+	const char *const queues[] = {v->queue_name, v->queue_lease_name, v->queue_failed_name};
+
+	for (size_t i = 0; i < lengthof(queues); i++)
+		if (queues[i] != NULL)
+			spi_exec(psprintf("DROP TABLE %s", queues[i]), SPI_OK_UTILITY);
 }

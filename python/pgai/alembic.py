@@ -189,8 +189,11 @@ def compare_vectorizers(autogen_context: AutogenContext, upgrade_ops: UpgradeOps
         (f.target_schema or default, f.target_table): f for f in vectorizer_fields(*metadatas)}
     sources = {(t.schema or default, t.name) for m in metadatas for t in m.tables.values()
                if not t.info.get("pgai_managed")}
-    stored = {(s.target_schema or default, s.target_table or ""): s
-              for s in _stored_vectorizers(conn)}
+    # ai.vectorizer's names are the tables' current ones: a vectorizer whose
+    # store was dropped has none, so nothing to compare and no name a
+    # migration could drop it by (ai.drop_vectorizer by id still can)
+    stored = {(s.target_schema or default, s.target_table): s
+              for s in _stored_vectorizers(conn) if s.target_table is not None}
 
     for key, field in fields.items():
         wanted = field.create_vectorizer()

@@ -718,8 +718,8 @@ status_colour(const grid *g, int row, int col)
 
 static const char *const status_sql =
 "SELECT v.id,"
-" pg_catalog.format('%I.%I', v.source_schema, v.source_table),"
-" pg_catalog.format('%I.%I', v.target_schema, v.target_table),"
+" ai._vectorizer_relname(v.source),"
+" ai._vectorizer_relname(v.target),"
 " ai.vectorizer_queue_pending(v.id, true),"
 " ai.vectorizer_queue_failed(v.id),"
 " v.disabled,"
@@ -729,16 +729,16 @@ static const char *const status_sql =
 " coalesce((v.config->'indexing'->>'min_rows')::bigint, 0),"
 " coalesce((v.config->'indexing'->>'create_when_queue_empty')::boolean, true),"
 " ix.amname,"
-" pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.target_schema, v.target_table)) IS NOT NULL,"
-" pg_catalog.format('%I.%I', v.queue_schema, v.queue_table)"
-" FROM ai.vectorizer v"
+" ai._vectorizer_relname(v.target) IS NOT NULL,"
+" ai._vectorizer_relname(v.queue)"
+" FROM ai._vectorizer v"
 " LEFT JOIN LATERAL (SELECT e.message, e.recorded FROM ai.vectorizer_errors e"
 "  WHERE e.id = v.id ORDER BY e.recorded DESC, e.ctid DESC LIMIT 1) e ON true"
 " LEFT JOIN LATERAL (SELECT a.amname FROM pg_catalog.pg_index i"
 "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
 "  JOIN pg_catalog.pg_am a ON a.oid = c.relam"
 "  JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
-"  WHERE i.indrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.target_schema, v.target_table))"
+"  WHERE i.indrelid = v.target::pg_catalog.oid"
 "  AND t.attname = 'embedding' AND a.amname IN ('hnsw', 'diskann', 'ivfflat')"
 "  ORDER BY c.relname LIMIT 1) ix ON true"
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[])"
@@ -1112,13 +1112,13 @@ static const grid_column search_columns[SE_NCOLS] = {
 };
 
 static const char *const search_info_sql =
-"SELECT pg_catalog.format('%I.%I', v.target_schema, v.target_table),"
+"SELECT ai._vectorizer_relname(v.target),"
 " e->>'implementation', e->>'model', e->>'dimensions', e->>'api_key_name',"
 " e->>'base_url', e->>'keep_alive', (e->'options')::text,"
 " (SELECT CASE WHEN pg_catalog.count(*) = 1 THEN pg_catalog.min(pg_catalog.format('s.%I', p.attname)) || '::text'"
 "  ELSE 'ROW(' || pg_catalog.string_agg(pg_catalog.format('s.%I', p.attname), ', ' ORDER BY p.pknum) || ')::text' END"
 "  FROM pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int))"
-" FROM ai.vectorizer v, LATERAL (SELECT v.config->'embedding') x(e)"
+" FROM ai._vectorizer v, LATERAL (SELECT v.config->'embedding') x(e)"
 " WHERE v.id = $1::int";
 
 /* A value from the client's environment, or NULL. */

@@ -1,6 +1,8 @@
 /*
- * vectorizer.c: reads the vectorizers from ai.vectorizer and builds, once
- * per vectorizer, the SQL the worker runs against its tables.
+ * vectorizer.c: reads the vectorizers from ai._vectorizer and builds, once
+ * per vectorizer, the SQL the worker runs against its tables. The catalog
+ * holds OIDs: the names in that SQL are the tables' current ones, looked up
+ * at every load, so a renamed source or store is served at the next pass.
  *
  * The catalog's jsonb is taken apart by the server (->>, casts), so the
  * worker needs no JSON parser for its configuration. Every identifier in
@@ -224,12 +226,13 @@ get(PGresult *res, int row, int col)
 
 static const char *const load_sql =
 "SELECT v.id, v.disabled,"
-" pg_catalog.format('%I.%I', v.source_schema, v.source_table),"
-" pg_catalog.format('%I.%I', v.target_schema, v.target_table),"
-" pg_catalog.format('%I.%I', v.queue_schema, v.queue_table),"
-" pg_catalog.format('%I.%I', v.queue_schema, v.queue_lease_table),"
-" pg_catalog.format('%I.%I', v.queue_schema, v.queue_failed_table),"
-" v.source_schema || '.' || v.source_table,"
+/* the tables' current names, from the catalog's OIDs; NULL once gone */
+" ai._vectorizer_relname(v.source),"
+" ai._vectorizer_relname(v.target),"
+" ai._vectorizer_relname(v.queue),"
+" ai._vectorizer_relname(v.queue_lease),"
+" ai._vectorizer_relname(v.queue_failed),"
+" ai._vectorizer_relname(v.source),"
 " e->>'implementation', e->>'model', (e->>'dimensions')::int, e->>'api_key_name',"
 " e->>'base_url', e->>'chat_user', e->>'input_type', e->>'keep_alive', (e->'options')::text,"
 " c->>'implementation', c->>'chunk_column', (c->>'chunk_size')::bigint,"
@@ -246,14 +249,14 @@ static const char *const load_sql =
 "   - 'create_when_queue_empty') d), ''),"
 " coalesce(extract(epoch FROM (s->>'schedule_interval')::interval), 0)::float8,"
 " coalesce((p->>'batch_size')::int, 0)"
-" FROM ai.vectorizer v,"
+" FROM ai._vectorizer v,"
 " LATERAL (SELECT v.config->'embedding', v.config->'chunking', v.config->'formatting',"
 "  v.config->'indexing', v.config->'scheduling', v.config->'processing') x(e, c, f, i, s, p)"
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[])"
 " ORDER BY v.id";
 
 static const char *const separators_sql =
-"SELECT v.id, t.elem FROM ai.vectorizer v,"
+"SELECT v.id, t.elem FROM ai._vectorizer v,"
 " pg_catalog.jsonb_array_elements_text(v.config->'chunking'->'separators') WITH ORDINALITY t(elem, n)"
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[]) ORDER BY v.id, t.n";
 
@@ -265,10 +268,10 @@ static const char *const separators_sql =
  */
 static const char *const keys_sql =
 "SELECT v.id, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid"
-" FROM ai.vectorizer v,"
+" FROM ai._vectorizer v,"
 " pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int)"
 " JOIN pg_catalog.pg_attribute a ON a.attname = p.attname"
-" WHERE a.attrelid = pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.queue_schema, v.queue_table))"
+" WHERE a.attrelid = v.queue::pg_catalog.oid"
 " AND ($1::int[] IS NULL OR v.id = ANY ($1::int[]))"
 " ORDER BY v.id, p.pknum";
 
@@ -439,10 +442,18 @@ vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 		vectorizer *v = &vs[i];
 
 		v->chunking.separators = (const char *const *) v->separators;
-		if (v->n_pk == 0)
+		if (v->store == NULL)
 		{
 			/* the store is gone: nothing can be written */
-			log_line("vectorizer %d: store table %s is missing; skipping it", v->id, v->store);
+			log_line("vectorizer %d: its store table is missing; skipping it", v->id);
+			v->disabled = true;
+			continue;
+		}
+		if (v->n_pk == 0 || v->source == NULL || v->queue == NULL || v->lease == NULL ||
+			v->failed == NULL)
+		{
+			/* a source being dropped, or a queue the extension's owner dropped */
+			log_line("vectorizer %d: its source or a queue table is missing; skipping it", v->id);
 			v->disabled = true;
 			continue;
 		}
