@@ -4,8 +4,12 @@
  * Conditions (pgai's): an index is wanted (indexing not "none"), none
  * exists yet on the store's embedding column, the store has at least
  * min_rows rows, and with create_when_queue_empty the queue is empty. One
- * worker builds it, under a transaction advisory lock per vectorizer;
- * CREATE INDEX CONCURRENTLY keeps the store writable meanwhile. DiskANN
+ * worker builds it, under a session advisory lock per vectorizer (CREATE
+ * INDEX CONCURRENTLY cannot run inside a transaction, so a transaction lock
+ * would not cover it); CONCURRENTLY keeps the store writable meanwhile.
+ * Whether an index exists is asked again once the lock is held: another
+ * worker may have built one and let the lock go after our first look, and
+ * pgvector would build a second, identical index without a word. DiskANN
  * needs a "diskann" access method (pgvectorscale); without one the problem
  * is recorded once and the vectorizer goes on without an index.
  */
@@ -24,6 +28,34 @@ query_bool(PGconn *conn, const char *sql, int n, const char *const *params)
 
 	PQclear(res);
 	return yes;
+}
+
+/*
+ * An ANN index on the store's embedding column: 1 when there is one, 0
+ * when not, -1 when the question failed (then build nothing).
+ */
+static int
+index_exists(PGconn *conn, const vectorizer *v)
+{
+	const char *store[1] = {v->store};
+	pgai_error	err;
+	PGresult   *res;
+	int			found;
+
+	res = db_exec(conn,
+				  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+				  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+				  " JOIN pg_catalog.pg_am a ON a.oid = c.relam"
+				  " JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
+				  " WHERE i.indrelid = $1::regclass AND t.attname = 'embedding'"
+				  " AND a.amname IN ('hnsw', 'diskann', 'ivfflat'))",
+				  1, store, PGRES_TUPLES_OK, &err);
+	if (res == NULL || PQntuples(res) != 1)
+		found = -1;
+	else
+		found = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return found;
 }
 
 /* True when the store holds at least min_rows rows (and the queue is empty, if asked). */
@@ -77,7 +109,6 @@ index_sql(const vectorizer *v)
 void
 indexer_maybe_create(PGconn *conn, const vectorizer *v)
 {
-	const char *store[1] = {v->store};
 	char		id[16];
 	const char *idp[1] = {id};
 	bool		diskann = strcmp(v->index_impl, "diskann") == 0;
@@ -86,14 +117,8 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 
 	if (strcmp(v->index_impl, "none") == 0)
 		return;
-	/* an ANN index on the embedding column already? */
-	if (query_bool(conn,
-				   "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
-				   " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-				   " JOIN pg_catalog.pg_am a ON a.oid = c.relam"
-				   " JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
-				   " WHERE i.indrelid = $1::regclass AND t.attname = 'embedding'"
-				   " AND a.amname IN ('hnsw', 'diskann', 'ivfflat'))", 1, store))
+	/* the usual answer, found without taking the lock */
+	if (index_exists(conn, v) != 0)
 		return;
 	if (!index_due(conn, v))
 		return;
@@ -116,14 +141,18 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 	/* one builder per vectorizer, across workers and machines */
 	if (!query_bool(conn, "SELECT pg_catalog.pg_try_advisory_lock(2053597, $1::int)", 1, idp))
 		return;
-	sql = index_sql(v);
-	log_line("vectorizer %d: creating the %s index on %s", v->id,
-			 diskann ? "DiskANN" : "HNSW", v->store);
-	if (!db_command(conn, sql, &err))
+	/* the holder before us may have built it since our first look */
+	if (index_exists(conn, v) == 0)
 	{
-		log_line("vectorizer %d: index creation failed: %s", v->id, err.message);
-		db_record_error(conn, v->id, err.message, "{\"phase\": \"index\"}");
+		sql = index_sql(v);
+		log_line("vectorizer %d: creating the %s index on %s", v->id,
+				 diskann ? "DiskANN" : "HNSW", v->store);
+		if (!db_command(conn, sql, &err))
+		{
+			log_line("vectorizer %d: index creation failed: %s", v->id, err.message);
+			db_record_error(conn, v->id, err.message, "{\"phase\": \"index\"}");
+		}
+		free(sql);
 	}
-	free(sql);
 	query_bool(conn, "SELECT pg_catalog.pg_advisory_unlock(2053597, $1::int)", 1, idp);
 }
