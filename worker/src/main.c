@@ -8,9 +8,14 @@
  * Each of the N threads owns a connection and loops over the vectorizers:
  * claim a batch, embed it, write it. When nothing is claimable it waits for
  * a notification from the capture triggers (LISTEN ai_vectorizer_work) or
- * the poll interval. SIGINT/SIGTERM let the current batch finish. --once
- * exits when nothing is left to claim: 0 when no batch or row failed, 1
- * otherwise. Exit 2 means bad usage, 3 a fatal error (no database).
+ * the poll interval. SIGINT/SIGTERM let the current batch finish.
+ *
+ * --once (see once.c) first lifts the backoff earlier runs left on failed
+ * keys, then runs until nothing is left that it could get: keys leased by
+ * another live worker are waited for. It exits 0 when no batch or row
+ * failed and the served queues are empty; 1 when something failed or
+ * keys remain queued (each vectorizer's count and reason are logged).
+ * Exit 2 means bad usage, 3 a fatal error (no database).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -75,7 +80,8 @@ usage(FILE *f)
 		  "embedding stores in sync. Any number of workers may share a database.\n"
 		  "\n"
 		  "  -d, --db-url URL        libpq connection string or URI (default: PG* variables)\n"
-		  "      --once              process everything pending, then exit\n"
+		  "      --once              process everything pending (rows backing off from an\n"
+		  "                          earlier failure included), then exit\n"
 		  "  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
 		  "      --poll-interval T   how often to look for work when idle (default 5s)\n"
 		  "  -c, --concurrency N     worker threads, one connection each (default: cores, up to 4)\n"
@@ -93,7 +99,9 @@ usage(FILE *f)
 		  "OLLAMA_HOST, or under a prefix in PGAI_ALLOWED_BASE_URLS (comma-separated).\n"
 		  "Its api_key_name must end in _API_KEY, or, when PGAI_API_KEY_NAMES is set\n"
 		  "(comma-separated names), be one of those names.\n"
-		  "Exit status: 0 done, 1 some rows failed, 2 bad usage, 3 cannot run.\n", f);
+		  "Exit status: 0 done (with --once: the queues are empty), 1 some rows failed\n"
+		  "or, with --once, rows remain queued (their count and why are logged),\n"
+		  "2 bad usage, 3 cannot run.\n", f);
 }
 
 typedef struct thread_ctx
@@ -102,6 +110,8 @@ typedef struct thread_ctx
 	worker_stats *stats;
 	int			index;
 	int			fatal;			/* set when the thread could not run */
+	atomic_int *pids;			/* every thread's backend, [index] is ours */
+	int			n_threads;
 } thread_ctx;
 
 /* Last time each vectorizer with a schedule ran, per thread. */
@@ -323,6 +333,68 @@ session_restore(thread_ctx *ctx, PGconn *lost, unsigned *seed)
 	return NULL;
 }
 
+/* With --once: extra passes when keys look claimable yet none was claimed. */
+#define ONCE_EXTRA_PASSES 8
+#define ONCE_WAIT 0.25
+
+static int *
+pids_snapshot(atomic_int *pids, int n)
+{
+	int		   *out = xcalloc((size_t) n, sizeof(int));
+
+	for (int i = 0; i < n; i++)
+		out[i] = atomic_load(&pids[i]);
+	return out;
+}
+
+/*
+ * --once, after a pass that claimed nothing: true when this thread may
+ * stop, false (after a short wait) to make another pass. Keys another live
+ * worker holds are waited for: that worker writes them, fails them (then
+ * they back off and are counted at the end), or dies and its lease frees
+ * them for us. Keys that look claimable although the claim found none (a
+ * writer held their queue rows, or they were queued since) get a few more
+ * passes, not an endless loop should they stay unclaimable. Leases of our
+ * own sessions are a sibling's batch in flight or a failed write: never
+ * waited for.
+ */
+static bool
+once_settled(thread_ctx *ctx, PGconn *conn, vectorizer *vs, int n, int *extra_passes)
+{
+	int		   *pids = pids_snapshot(ctx->pids, ctx->n_threads);
+	long		held = 0,
+				ready = 0;
+
+	for (int i = 0; i < n && !worker_stop; i++)
+	{
+		once_left	left;
+		pgai_error	err;
+
+		if (vs[i].disabled)
+			continue;
+		if (once_leftovers(conn, &vs[i], pids, ctx->n_threads, &left, &err) != 0)
+		{
+			/* cannot tell: stop, and let the final count say what is left */
+			log_line("vectorizer %d: cannot count the rows left: %s", vs[i].id, err.message);
+			free(pids);
+			return true;
+		}
+		held += left.held;
+		ready += left.ready;
+	}
+	free(pids);
+	if (worker_stop)
+		return true;
+	if (held > 0)
+	{
+		*extra_passes = 0;
+		return !sleep_interruptible(ONCE_WAIT);
+	}
+	if (ready > 0 && (*extra_passes)++ < ONCE_EXTRA_PASSES)
+		return !sleep_interruptible(ONCE_WAIT);
+	return true;
+}
+
 static void *
 worker_thread(void *arg)
 {
@@ -332,6 +404,8 @@ worker_thread(void *arg)
 	embedder   *emb = NULL;
 	schedule_mark *marks = NULL;
 	int			n_marks = 0;
+	int			extra_passes = 0;
+	bool		stop;
 	pgai_error	err;
 	unsigned	seed = (unsigned) time(NULL) ^ (unsigned) getpid() * 2654435761u ^
 		(unsigned) ctx->index * 40503u;
@@ -344,6 +418,7 @@ worker_thread(void *arg)
 		ctx->fatal = 1;
 		return NULL;
 	}
+	atomic_store(&ctx->pids[ctx->index], PQbackendPID(conn));
 
 	while (!worker_stop)
 	{
@@ -358,6 +433,7 @@ worker_thread(void *arg)
 			conn = session_restore(ctx, conn, &seed);
 			if (conn == NULL)
 				break;
+			atomic_store(&ctx->pids[ctx->index], PQbackendPID(conn));
 			/* work may have been queued while we were away */
 			continue;
 		}
@@ -407,13 +483,17 @@ worker_thread(void *arg)
 		for (int i = 0; i < n; i++)
 			if (!vs[i].disabled && schedule_due(&marks, &n_marks, &vs[i], opt->once, now))
 				schedule_ran(&marks, &n_marks, &vs[i], now);
+		if (claimed > 0)
+			extra_passes = 0;
+		stop = opt->once && claimed == 0 && PQstatus(conn) == CONNECTION_OK &&
+			once_settled(ctx, conn, vs, n, &extra_passes);
 		vectorizers_free(vs, n);
 		/* not "nothing left": we could not look; the loop's top reconnects */
 		if (PQstatus(conn) != CONNECTION_OK)
 			continue;
-		if (opt->once && claimed == 0)
+		if (stop)
 			break;
-		if (claimed == 0)
+		if (claimed == 0 && !opt->once)
 			wait_for_work(conn, opt->poll_interval);
 	}
 	embedder_close(emb);
@@ -477,6 +557,95 @@ progress_line(const worker_stats *stats, double started, long pending, bool fina
 	fflush(stderr);
 }
 
+/*
+ * --once, before any thread starts: keys backing off from an earlier run
+ * are claimable again (once.c says why). false when the database cannot
+ * be read.
+ */
+static bool
+once_start(const worker_options *opt)
+{
+	pgai_error	err;
+	PGconn	   *conn = session_open(opt, &err);
+	vectorizer *vs = NULL;
+	int			n = 0;
+
+	if (conn == NULL)
+	{
+		log_line("%s", err.message);
+		return false;
+	}
+	if (vectorizers_load(conn, opt, &vs, &n, &err) != 0)
+	{
+		log_line("cannot read the vectorizers: %s", err.message);
+		PQfinish(conn);
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		long		lifted;
+
+		if (vs[i].disabled)
+			continue;
+		lifted = once_lift_backoff(conn, &vs[i], &err);
+		if (lifted < 0)
+			log_line("vectorizer %d: cannot lift the retry backoff: %s", vs[i].id, err.message);
+		else if (lifted > 0)
+			log_line("vectorizer %d: trying %ld row%s backing off from an earlier failure now (--once)",
+					 vs[i].id, lifted, lifted == 1 ? "" : "s");
+	}
+	vectorizers_free(vs, n);
+	db_forget_prepared();
+	PQfinish(conn);
+	return true;
+}
+
+/*
+ * --once, after every thread has finished: logs each served vectorizer's
+ * keys still queued and why. Returns how many there are in all, or -1
+ * when they cannot be counted.
+ */
+static long
+once_finish(const worker_options *opt, atomic_int *thread_pids, int n_threads)
+{
+	pgai_error	err;
+	PGconn	   *conn = session_open(opt, &err);
+	vectorizer *vs = NULL;
+	int			n = 0;
+	long		total = 0;
+	int		   *pids = pids_snapshot(thread_pids, n_threads);
+
+	if (conn == NULL || vectorizers_load(conn, opt, &vs, &n, &err) != 0)
+	{
+		log_line("cannot count the rows left: %s", err.message);
+		PQfinish(conn);
+		free(pids);
+		return -1;
+	}
+	for (int i = 0; i < n && total >= 0; i++)
+	{
+		once_left	left;
+
+		if (vs[i].disabled)
+			continue;
+		if (once_leftovers(conn, &vs[i], pids, n_threads, &left, &err) != 0)
+		{
+			log_line("vectorizer %d: cannot count the rows left: %s", vs[i].id, err.message);
+			total = -1;
+		}
+		else if (once_left_total(&left) > 0)
+		{
+			once_describe(&vs[i], &left);
+			total += once_left_total(&left);
+		}
+	}
+	vectorizers_free(vs, n);
+	db_forget_prepared();
+	PQfinish(conn);
+	free(pids);
+	return total;
+}
+
 static int
 run_worker(int argc, char **argv)
 {
@@ -500,8 +669,10 @@ run_worker(int argc, char **argv)
 	int			ch;
 	pthread_t  *threads;
 	thread_ctx *ctxs;
+	atomic_int *pids;
 	double		started;
 	int			fatal = 0;
+	long		left = 0;
 	struct sigaction sa;
 
 	opt.poll_interval = 5;
@@ -612,14 +783,21 @@ run_worker(int argc, char **argv)
 			return 3;
 		}
 	}
+	if (opt.once && !once_start(&opt))
+		return 3;
 	threads = xcalloc((size_t) opt.concurrency, sizeof(pthread_t));
 	ctxs = xcalloc((size_t) opt.concurrency, sizeof(thread_ctx));
+	pids = xcalloc((size_t) opt.concurrency, sizeof(atomic_int));
+	for (int i = 0; i < opt.concurrency; i++)
+		atomic_init(&pids[i], 0);
 	started = now_seconds();
 	for (int i = 0; i < opt.concurrency; i++)
 	{
 		ctxs[i].opt = &opt;
 		ctxs[i].stats = &stats;
 		ctxs[i].index = i;
+		ctxs[i].pids = pids;
+		ctxs[i].n_threads = opt.concurrency;
 		if (pthread_create(&threads[i], NULL, worker_thread, &ctxs[i]) != 0)
 		{
 			fprintf(stderr, "pgai: cannot start a thread: %s\n", strerror(errno));
@@ -661,15 +839,19 @@ run_worker(int argc, char **argv)
 			pthread_join(threads[i], NULL);
 		fatal |= ctxs[i].fatal;
 	}
+	/* stopped by a signal, a run has not tried everything: nothing to count */
+	if (opt.once && !fatal && !worker_stop)
+		left = once_finish(&opt, pids, opt.concurrency);
 	free(threads);
 	free(ctxs);
+	free(pids);
 	free(opt.ids);
 	if (!opt.progress)
 		log_line("done: %ld rows, %ld chunks, %ld errors", atomic_load(&stats.rows),
 				 atomic_load(&stats.chunks), atomic_load(&stats.errors));
-	if (fatal)
+	if (fatal || left < 0)
 		return 3;
-	return atomic_load(&stats.errors) > 0 ? 1 : 0;
+	return atomic_load(&stats.errors) > 0 || left > 0 ? 1 : 0;
 }
 
 static void

@@ -146,6 +146,27 @@ extern long batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
  */
 extern int	run_command(int argc, char **argv);
 
+/* once.c: --once lifts earlier backoff at its start and counts what is left */
+typedef struct once_left
+{
+	long		held;			/* leased by another live worker */
+	long		ours;			/* leased by this process's sessions */
+	long		failed;			/* backing off after a failure */
+	long		ready;			/* claimable, yet not claimed */
+	char		last_error[200];	/* the newest failure's message, or "" */
+} once_left;
+
+static inline long
+once_left_total(const once_left *l)
+{
+	return l->held + l->ours + l->failed + l->ready;
+}
+
+extern long once_lift_backoff(PGconn *conn, const vectorizer *v, pgai_error *err);
+extern int	once_leftovers(PGconn *conn, const vectorizer *v, const int *our_pids,
+						   int n_pids, once_left *out, pgai_error *err);
+extern void once_describe(const vectorizer *v, const once_left *left);
+
 /* indexer.c */
 extern void indexer_maybe_create(PGconn *conn, const vectorizer *v);
 

@@ -230,8 +230,8 @@ def test_backoff_keeps_rows_until_they_succeed(conn: psycopg.Connection, dbname:
     attempts = conn.execute("SELECT attempts, retry_after > now() + interval '50 min' "
                             "FROM ai._vectorizer_q_lease_1").fetchall()
     assert attempts == [(1, True)] * 3
-    # while backing off, a run finds nothing to claim and succeeds trivially
-    assert run_worker(dbname, "--once").returncode == 0
+    # still broken: a --once run tries each row once more, and says so
+    assert run_worker(dbname, "--once", "--retry-backoff", "1h", env=broken).returncode == 1
     assert pending(conn, vid) == 3
     conn.execute("UPDATE ai._vectorizer_q_lease_1 SET retry_after = now()")
     assert run_worker(dbname, "--once").returncode == 0
