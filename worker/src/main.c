@@ -85,6 +85,7 @@ usage(FILE *f)
 		  "  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
 		  "      --poll-interval T   how often to look for work when idle (default 5s)\n"
 		  "  -c, --concurrency N     worker threads, one connection each (default: cores, up to 4)\n"
+		  "                          (a vectorizer's processing concurrency caps those on it)\n"
 		  "      --batch-size N      rows per claim (default: the vectorizer's, else 400)\n"
 		  "      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
 		  "      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
@@ -114,37 +115,135 @@ typedef struct thread_ctx
 	int			n_threads;
 } thread_ctx;
 
-/* Last time each vectorizer with a schedule ran, per thread. */
+/* When each vectorizer with a schedule last ran, per thread. */
 typedef struct schedule_mark
 {
 	int			id;
-	double		last;
+	double		last;			/* monotonic seconds */
+	double		slot;			/* the fixed schedule's run it was, epoch s */
 } schedule_mark;
 
-static bool
-schedule_due(schedule_mark **marks, int *n, const vectorizer *v, bool once, double now)
+static schedule_mark *
+schedule_mark_of(schedule_mark *marks, int n, int id)
 {
+	for (int i = 0; i < n; i++)
+		if (marks[i].id == id)
+			return &marks[i];
+	return NULL;
+}
+
+/*
+ * Whether this thread should process v now (schedule.c has the rules).
+ * A scheduled vectorizer whose schedule could not be read waits.
+ */
+static bool
+schedule_due(const schedule_mark *marks, int n, const vectorizer *v,
+			 const schedule_info *si, bool once, double now)
+{
+	const schedule_mark *m;
+
 	if (v->schedule_interval <= 0 || once)
 		return true;
-	for (int i = 0; i < *n; i++)
-		if ((*marks)[i].id == v->id)
-			return now - (*marks)[i].last >= v->schedule_interval;
-	return true;
+	if (si == NULL || si->waiting || (si->fixed && !si->has_slot))
+		return false;
+	m = schedule_mark_of((schedule_mark *) marks, n, v->id);
+	if (m == NULL)
+		return true;
+	if (si->fixed)
+		return m->slot != si->slot;
+	return now - m->last >= v->schedule_interval;
 }
 
 static void
-schedule_ran(schedule_mark **marks, int *n, const vectorizer *v, double now)
+schedule_ran(schedule_mark **marks, int *n, const vectorizer *v, const schedule_info *si,
+			 double now)
 {
-	for (int i = 0; i < *n; i++)
-		if ((*marks)[i].id == v->id)
-		{
-			(*marks)[i].last = now;
-			return;
-		}
-	*marks = xrealloc(*marks, (size_t) (*n + 1) * sizeof(schedule_mark));
-	(*marks)[*n].id = v->id;
-	(*marks)[*n].last = now;
-	(*n)++;
+	schedule_mark *m = schedule_mark_of(*marks, *n, v->id);
+
+	if (m == NULL)
+	{
+		*marks = xrealloc(*marks, (size_t) (*n + 1) * sizeof(schedule_mark));
+		m = &(*marks)[(*n)++];
+		m->id = v->id;
+	}
+	m->last = now;
+	m->slot = si != NULL ? si->slot : 0;
+}
+
+/*
+ * What the threads of this process share per vectorizer: how many work on
+ * it now, which processing.concurrency caps (the worker's -c caps them
+ * all), and the last fixed-schedule run announced in the log, so a run is
+ * logged once, not once per thread. Entries stay for the process's life:
+ * there are as many as vectorizers.
+ */
+typedef struct shared_vectorizer
+{
+	int			id;
+	int			active;
+	double		announced;
+} shared_vectorizer;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_vectorizer *shared;
+static int	n_shared;
+
+/* The entry of vectorizer id; call with shared_lock held. */
+static shared_vectorizer *
+shared_of(int id)
+{
+	for (int i = 0; i < n_shared; i++)
+		if (shared[i].id == id)
+			return &shared[i];
+	shared = xrealloc(shared, (size_t) (n_shared + 1) * sizeof(shared_vectorizer));
+	shared[n_shared] = (shared_vectorizer) {id, 0, 0};
+	return &shared[n_shared++];
+}
+
+/* A place among the threads working on v; false when they are enough. */
+static bool
+concurrency_take(const vectorizer *v)
+{
+	shared_vectorizer *sv;
+	bool		ok;
+
+	if (v->concurrency <= 0)
+		return true;
+	pthread_mutex_lock(&shared_lock);
+	sv = shared_of(v->id);
+	ok = sv->active < v->concurrency;
+	if (ok)
+		sv->active++;
+	pthread_mutex_unlock(&shared_lock);
+	return ok;
+}
+
+static void
+concurrency_give(const vectorizer *v)
+{
+	if (v->concurrency <= 0)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	shared_of(v->id)->active--;
+	pthread_mutex_unlock(&shared_lock);
+}
+
+/* Logs a fixed schedule's run the first time a thread of ours starts it. */
+static void
+schedule_announce(const vectorizer *v, const schedule_info *si)
+{
+	bool		first;
+
+	pthread_mutex_lock(&shared_lock);
+	{
+		shared_vectorizer *sv = shared_of(v->id);
+
+		first = sv->announced != si->slot;
+		sv->announced = si->slot;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	if (first)
+		log_line("vectorizer %d: scheduled run; the next starts at %s", v->id, si->next);
 }
 
 /* Waits for a work notification, the poll interval, or a stop signal. */
@@ -406,6 +505,9 @@ worker_thread(void *arg)
 	int			n_marks = 0;
 	int			extra_passes = 0;
 	bool		stop;
+	bool	   *due;
+	schedule_info *sched = NULL;
+	int			n_sched = 0;
 	pgai_error	err;
 	unsigned	seed = (unsigned) time(NULL) ^ (unsigned) getpid() * 2654435761u ^
 		(unsigned) ctx->index * 40503u;
@@ -450,6 +552,23 @@ worker_thread(void *arg)
 			wait_for_work(conn, opt->poll_interval);
 			continue;
 		}
+		/* which vectorizers this thread serves in this round */
+		due = xcalloc((size_t) n + 1, sizeof(bool));
+		for (int i = 0; i < n && !opt->once; i++)
+			if (vs[i].schedule_interval > 0 && sched == NULL &&
+				schedule_load(conn, opt, &sched, &n_sched, &err) != 0)
+			{
+				log_line("cannot read the schedules: %s", err.message);
+				break;
+			}
+		for (int i = 0; i < n; i++)
+		{
+			const schedule_info *si = schedule_find(sched, n_sched, vs[i].id);
+
+			due[i] = !vs[i].disabled && schedule_due(marks, n_marks, &vs[i], si, opt->once, now);
+			if (due[i] && !opt->once && vs[i].schedule_interval > 0 && si != NULL && si->fixed)
+				schedule_announce(&vs[i], si);
+		}
 		/* one pass: a batch from each vectorizer in turn, until all are idle */
 		for (;;)
 		{
@@ -460,9 +579,10 @@ worker_thread(void *arg)
 				vectorizer *v = &vs[i];
 				long		got;
 
-				if (v->disabled || !schedule_due(&marks, &n_marks, v, opt->once, now))
+				if (!due[i] || !concurrency_take(v))
 					continue;
 				got = batch_run(conn, v, &emb, opt, ctx->stats, &err);
+				concurrency_give(v);
 				if (got < 0)
 				{
 					log_line("vectorizer %d: batch failed: %s", v->id, err.message);
@@ -481,8 +601,12 @@ worker_thread(void *arg)
 				break;
 		}
 		for (int i = 0; i < n; i++)
-			if (!vs[i].disabled && schedule_due(&marks, &n_marks, &vs[i], opt->once, now))
-				schedule_ran(&marks, &n_marks, &vs[i], now);
+			if (due[i] && vs[i].schedule_interval > 0)
+				schedule_ran(&marks, &n_marks, &vs[i], schedule_find(sched, n_sched, vs[i].id), now);
+		free(due);
+		free(sched);
+		sched = NULL;
+		n_sched = 0;
 		if (claimed > 0)
 			extra_passes = 0;
 		stop = opt->once && claimed == 0 && PQstatus(conn) == CONNECTION_OK &&

@@ -248,7 +248,7 @@ static const char *const load_sql =
 "   FROM pg_catalog.jsonb_each_text(i - 'implementation' - 'config_type' - 'min_rows'"
 "   - 'create_when_queue_empty') d), ''),"
 " coalesce(extract(epoch FROM (s->>'schedule_interval')::interval), 0)::float8,"
-" coalesce((p->>'batch_size')::int, 0)"
+" coalesce((p->>'batch_size')::int, 0), coalesce((p->>'concurrency')::int, 0)"
 " FROM ai._vectorizer v,"
 " LATERAL (SELECT v.config->'embedding', v.config->'chunking', v.config->'formatting',"
 "  v.config->'indexing', v.config->'scheduling', v.config->'processing') x(e, c, f, i, s, p)"
@@ -373,6 +373,7 @@ vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 		v->diskann_with = get(res, r, c++);
 		v->schedule_interval = atof(PQgetvalue(res, r, c++));
 		v->batch_size = atoi(PQgetvalue(res, r, c++));
+		v->concurrency = atoi(PQgetvalue(res, r, c++));
 
 		v->recursive = chunk_impl && strcmp(chunk_impl, "recursive_character_text_splitter") == 0;
 		if (!v->recursive && separator != NULL)

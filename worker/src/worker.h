@@ -104,6 +104,7 @@ typedef struct vectorizer
 	/* scheduling and processing */
 	double		schedule_interval;	/* seconds; 0: continuous */
 	int			batch_size;
+	int			concurrency;	/* threads of a process at once; 0: any */
 
 	/* SQL, built once per vectorizer */
 	char	   *sql_claim;
@@ -166,6 +167,21 @@ extern long once_lift_backoff(PGconn *conn, const vectorizer *v, pgai_error *err
 extern int	once_leftovers(PGconn *conn, const vectorizer *v, const int *our_pids,
 						   int n_pids, once_left *out, pgai_error *err);
 extern void once_describe(const vectorizer *v, const once_left *left);
+
+/* schedule.c: the timescaledb scheduling settings, read from the server */
+typedef struct schedule_info
+{
+	int			id;
+	bool		waiting;		/* initial_start is ahead */
+	bool		fixed;			/* runs start at origin + k * interval */
+	bool		has_slot;		/* fixed: a run has started (origin passed) */
+	double		slot;			/* fixed: the current run's start, epoch s */
+	char		next[32];		/* fixed: the next run's start, UTC ISO 8601 */
+} schedule_info;
+
+extern int	schedule_load(PGconn *conn, const worker_options *opt, schedule_info **out,
+						  int *n, pgai_error *err);
+extern const schedule_info *schedule_find(const schedule_info *s, int n, int id);
 
 /* indexer.c */
 extern void indexer_maybe_create(PGconn *conn, const vectorizer *v);
