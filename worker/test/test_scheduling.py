@@ -129,3 +129,25 @@ def test_timezone_keeps_the_local_hour(conn: psycopg.Connection, dbname: str, fa
         err = stop(proc)
     assert f"vectorizer {paris}: scheduled run; the next starts at {next_local(2, 'Europe/Paris')}" in err
     assert f"vectorizer {utc}: scheduled run; the next starts at {next_local(0, 'UTC')}" in err
+
+
+def test_initial_start_is_stored_as_a_point_in_time(conn: psycopg.Connection) -> None:
+    """Written by hand, initial_start could be a word ('tomorrow') or a
+    DateStyle spelling: stored as given, the worker would read another time
+    at each look, and never reach a 'tomorrow'. It is stored in ISO 8601."""
+    def stored(value: str) -> str:
+        row = conn.execute("SELECT ai._vectorizer_config('scheduling', jsonb_build_object("
+                           "'implementation', 'timescaledb', 'initial_start', %s::text))->>'initial_start'",
+                           (value,)).fetchone()
+        assert row is not None
+        return str(row[0])
+
+    conn.execute("SET TimeZone = 'UTC'")
+    tomorrow = conn.execute("SELECT 'tomorrow'::timestamptz").fetchone()
+    assert tomorrow is not None
+    assert datetime.datetime.fromisoformat(stored("tomorrow")) == tomorrow[0]
+    conn.execute("SET DateStyle = 'SQL, DMY'")
+    assert stored("01/02/2025 10:00") == "2025-02-01T10:00:00+00:00"
+    conn.execute("RESET DateStyle")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="must be a finite time"):
+        stored("-infinity")
