@@ -18,11 +18,13 @@
 #include "ai.h"
 #include "pgai_json.h"
 #include "pgai_text.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -411,10 +413,28 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 		v->val.string.len = strlen(v->val.string.val);
 	}
 	if (f->type == FT_TIMESTAMPTZ)
-		(void) DirectFunctionCall3(timestamptz_in,
-								   CStringGetDatum(jbv_string(v)),
-								   ObjectIdGetDatum(InvalidOid),
-								   Int32GetDatum(-1));
+	{
+		Datum		ts = DirectFunctionCall3(timestamptz_in,
+											 CStringGetDatum(jbv_string(v)),
+											 ObjectIdGetDatum(InvalidOid),
+											 Int32GetDatum(-1));
+
+		/* the worker's schedule arithmetic needs a point in time */
+		if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(ts)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid scheduling config: \"%s\" must be a finite time, not \"%s\"",
+							f->key, ai_bounded(jbv_string(v))),
+					 errhint("Use a time such as '2025-01-01 00:00 UTC'.")));
+
+		/*
+		 * Stored as the instant in ISO 8601, as the builder stores it: a word
+		 * such as 'tomorrow', or a spelling read by the session's DateStyle,
+		 * would mean another time whenever the worker reads it.
+		 */
+		v->val.string.val = JsonEncodeDateTime(NULL, ts, TIMESTAMPTZOID, NULL);
+		v->val.string.len = strlen(v->val.string.val);
+	}
 	if (f->type == FT_TIMEZONE && pg_tzset(jbv_string(v)) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
