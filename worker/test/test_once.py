@@ -6,6 +6,7 @@ waited for, and what could not be embedded is counted in a non-zero exit."""
 from __future__ import annotations
 
 import signal
+import threading
 import subprocess
 import time
 from pathlib import Path
@@ -71,3 +72,33 @@ def test_once_waits_for_rows_another_worker_holds(conn: psycopg.Connection, dbna
     assert time.monotonic() - start >= 1.5
     assert pending(conn, vid) == 0
     assert stored_chunks(conn) == expected_chunks(conn)
+
+
+def test_once_does_not_wait_for_leases_taken_while_it_waits(conn: psycopg.Connection, dbname: str) -> None:
+    """A busy worker beside a --once run may keep leasing new rows: the run
+    waits for the leases it saw when it began waiting, then counts what
+    others hold as left, rather than wait as long as the other is busy."""
+    vid = make_posts(conn, 1)
+    conn.execute("""INSERT INTO ai._vectorizer_q_lease_1 (id, lease_token, lease_until, lease_pid)
+                    VALUES (1, gen_random_uuid(), now() + interval '2 seconds', pg_backend_pid())""")
+
+    def other_worker_moves_on() -> None:
+        # the holder "writes" row 1 and leases a new row 2 for a minute
+        with psycopg.connect(f"dbname={dbname}") as other, other.transaction():
+            other.execute("DELETE FROM ai._vectorizer_q_1 WHERE id = 1")
+            other.execute("DELETE FROM ai._vectorizer_q_lease_1 WHERE id = 1")
+            other.execute("INSERT INTO posts VALUES (2, 't', 'a new row')")
+            other.execute("""INSERT INTO ai._vectorizer_q_lease_1 (id, lease_token, lease_until, lease_pid)
+                             VALUES (2, gen_random_uuid(), now() + interval '60 seconds', %s)""",
+                          (conn.info.backend_pid,))
+
+    timer = threading.Timer(1.0, other_worker_moves_on)
+    start = time.monotonic()
+    timer.start()
+    try:
+        done = run_worker(dbname, "--once", "-c", "1", timeout=50)
+    finally:
+        timer.join()
+    assert time.monotonic() - start < 20, done.stderr
+    assert done.returncode == 1, done.stderr
+    assert f"vectorizer {vid}: 1 row remains queued: 1 leased by another worker" in done.stderr
