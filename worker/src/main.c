@@ -451,18 +451,21 @@ pids_snapshot(atomic_int *pids, int n)
  * stop, false (after a short wait) to make another pass. Keys another live
  * worker holds are waited for: that worker writes them, fails them (then
  * they back off and are counted at the end), or dies and its lease frees
- * them for us. Keys that look claimable although the claim found none (a
+ * them for us (the wait ends when the last lease seen at its start has
+ * ended). Keys that look claimable although the claim found none (a
  * writer held their queue rows, or they were queued since) get a few more
  * passes, not an endless loop should they stay unclaimable. Leases of our
  * own sessions are a sibling's batch in flight or a failed write: never
  * waited for.
  */
 static bool
-once_settled(thread_ctx *ctx, PGconn *conn, vectorizer *vs, int n, int *extra_passes)
+once_settled(thread_ctx *ctx, PGconn *conn, vectorizer *vs, int n, int *extra_passes,
+			 double *wait_until)
 {
 	int		   *pids = pids_snapshot(ctx->pids, ctx->n_threads);
 	long		held = 0,
 				ready = 0;
+	double		held_for = 0;
 
 	for (int i = 0; i < n && !worker_stop; i++)
 	{
@@ -480,11 +483,15 @@ once_settled(thread_ctx *ctx, PGconn *conn, vectorizer *vs, int n, int *extra_pa
 		}
 		held += left.held;
 		ready += left.ready;
+		held_for = Max(held_for, left.held_for);
 	}
 	free(pids);
 	if (worker_stop)
 		return true;
-	if (held > 0)
+	/* wait for the leases seen now, not for every lease taken meanwhile */
+	if (held > 0 && *wait_until == 0)
+		*wait_until = now_seconds() + held_for + 1.0;
+	if (held > 0 && now_seconds() < *wait_until)
 	{
 		*extra_passes = 0;
 		return !sleep_interruptible(ONCE_WAIT);
@@ -504,6 +511,7 @@ worker_thread(void *arg)
 	schedule_mark *marks = NULL;
 	int			n_marks = 0;
 	int			extra_passes = 0;
+	double		wait_until = 0;
 	bool		stop;
 	bool	   *due;
 	schedule_info *sched = NULL;
@@ -608,9 +616,12 @@ worker_thread(void *arg)
 		sched = NULL;
 		n_sched = 0;
 		if (claimed > 0)
+		{
 			extra_passes = 0;
+			wait_until = 0;
+		}
 		stop = opt->once && claimed == 0 && PQstatus(conn) == CONNECTION_OK &&
-			once_settled(ctx, conn, vs, n, &extra_passes);
+			once_settled(ctx, conn, vs, n, &extra_passes, &wait_until);
 		vectorizers_free(vs, n);
 		/* not "nothing left": we could not look; the loop's top reconnects */
 		if (PQstatus(conn) != CONNECTION_OK)

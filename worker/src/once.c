@@ -17,7 +17,11 @@
  *   leftovers nothing claimable is not the same as nothing pending: a key
  *             may be leased by another live worker (wait for it: it is
  *             written, or failed, or its lease lapses and we take it), or
- *             back off after failing (count it, and exit non-zero).
+ *             back off after failing (count it, and exit non-zero). The
+ *             wait is for the leases seen when it began, so a busy worker
+ *             beside us that keeps taking new rows cannot hold a --once
+ *             run forever: after the last of them ends, what other
+ *             workers hold is counted as left.
  *
  * The lease liveness rule is the claim's (vectorizer.c): a lease holds
  * while it has not expired and its backend still exists.
@@ -99,7 +103,9 @@ once_leftovers(PGconn *conn, const vectorizer *v, const int *our_pids, int n_pid
 					"   OR l.retry_after <= pg_catalog.now())),"
 					" (pg_catalog.array_agg(l.last_error ORDER BY l.retry_after DESC)"
 					"   FILTER (WHERE NOT h.live AND l.retry_after > pg_catalog.now()"
-					"   AND l.last_error IS NOT NULL))[1]"
+					"   AND l.last_error IS NOT NULL))[1],"
+					" coalesce(extract(epoch FROM pg_catalog.max(l.lease_until) FILTER (WHERE h.live"
+					"   AND NOT h.ours) - pg_catalog.now()), 0)::float8"
 					" FROM (SELECT DISTINCT %s FROM %s q) q LEFT JOIN %s l ON %s,"
 					" LATERAL (SELECT COALESCE(l.lease_until > pg_catalog.now() AND"
 					"   (l.lease_pid = ANY (COALESCE($1::int[], '{}')) OR EXISTS (SELECT 1 FROM"
@@ -120,6 +126,7 @@ once_leftovers(PGconn *conn, const vectorizer *v, const int *our_pids, int n_pid
 	out->ready = atol(PQgetvalue(res, 0, 3));
 	if (!PQgetisnull(res, 0, 4))
 		snprintf(out->last_error, sizeof(out->last_error), "%s", PQgetvalue(res, 0, 4));
+	out->held_for = atof(PQgetvalue(res, 0, 5));
 	PQclear(res);
 	return 0;
 }

@@ -151,6 +151,7 @@ extern int	run_command(int argc, char **argv);
 typedef struct once_left
 {
 	long		held;			/* leased by another live worker */
+	double		held_for;		/* seconds until the last of those leases ends */
 	long		ours;			/* leased by this process's sessions */
 	long		failed;			/* backing off after a failure */
 	long		ready;			/* claimable, yet not claimed */
