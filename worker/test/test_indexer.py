@@ -99,3 +99,38 @@ def test_many_workers_build_one_index(conn: psycopg.Connection, dbname: str) -> 
             assert conn.execute(f"SELECT count(*) FROM {table}_embedding_store").fetchone() == (n_rows,)
             built = sum(o[1].count("creating the HNSW index") for o in outs)
             assert (ann_indexes(conn, f"{table}_embedding_store"), built) == (1, 1), (rep, [o[1] for o in outs])
+
+
+def test_missing_diskann_is_said_once(conn: psycopg.Connection, dbname: str) -> None:
+    """Without a diskann access method the problem is recorded once, not
+    once per thread that reached the indexer together."""
+    conn.execute("CREATE TABLE posts (id int PRIMARY KEY, body text)")
+    conn.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 20) g")
+    row = conn.execute("""SELECT ai.create_vectorizer('posts',
+        embedding => ai.embedding_sentence_transformers(),
+        chunking => ai.chunking_character_text_splitter('body', 100, 0),
+        indexing => ai.indexing_diskann(min_rows => 5),
+        enqueue_existing => false)""").fetchone()
+    assert row is not None
+    conn.execute("""INSERT INTO posts_embedding_store (id, chunk_seq, chunk, embedding)
+                    SELECT id, 0, body, array_fill(id::real, ARRAY[384])::vector FROM posts""")
+    with psycopg.connect(f"dbname={dbname}") as locker:
+        locker.execute("LOCK TABLE posts_embedding_store IN ACCESS EXCLUSIVE MODE")
+        proc = worker(dbname, "--once", "-c", "4")
+        try:
+            deadline = time.monotonic() + 30
+            waiting = 0
+            while time.monotonic() < deadline and waiting < 4:
+                got = conn.execute("""SELECT count(*) FROM pg_stat_activity
+                                       WHERE application_name = 'pgai vectorizer worker'
+                                         AND wait_event_type = 'Lock'""").fetchone()
+                waiting = int(got[0]) if got else 0
+                time.sleep(0.05)
+            assert waiting >= 2, "the threads did not reach the indexer together"
+        except BaseException:
+            proc.kill()
+            raise
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    msgs = conn.execute("SELECT message FROM ai.vectorizer_errors WHERE id = %s", (row[0],)).fetchall()
+    assert len(msgs) == 1 and "diskann" in msgs[0][0], msgs
