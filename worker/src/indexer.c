@@ -106,14 +106,41 @@ index_sql(const vectorizer *v)
 					 v->store, v->opclass);
 }
 
+/* Said once: the vectorizer goes on without an index. */
+static void
+note_no_diskann(PGconn *conn, const vectorizer *v, const char *id)
+{
+	const char *msg = "cannot create the DiskANN index: no \"diskann\" access method "
+		"(install pgvectorscale, or use ai.indexing_hnsw())";
+	const char *p[2] = {id, msg};
+
+	if (!query_bool(conn, "SELECT EXISTS (SELECT 1 FROM ai.vectorizer_errors "
+					"WHERE id = $1::int AND message = $2)", 2, p))
+		db_record_error(conn, v->id, msg, "{\"indexing\": \"diskann\"}");
+}
+
+static void
+build(PGconn *conn, const vectorizer *v, bool diskann)
+{
+	char	   *sql = index_sql(v);
+	pgai_error	err;
+
+	log_line("vectorizer %d: creating the %s index on %s", v->id,
+			 diskann ? "DiskANN" : "HNSW", v->store);
+	if (!db_command(conn, sql, &err))
+	{
+		log_line("vectorizer %d: index creation failed: %s", v->id, err.message);
+		db_record_error(conn, v->id, err.message, "{\"phase\": \"index\"}");
+	}
+	free(sql);
+}
+
 void
 indexer_maybe_create(PGconn *conn, const vectorizer *v)
 {
 	char		id[16];
 	const char *idp[1] = {id};
 	bool		diskann = strcmp(v->index_impl, "diskann") == 0;
-	pgai_error	err;
-	char	   *sql;
 
 	if (strcmp(v->index_impl, "none") == 0)
 		return;
@@ -124,35 +151,21 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 		return;
 
 	snprintf(id, sizeof(id), "%d", v->id);
-	if (diskann && !query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am "
-							   "WHERE amname = 'diskann')", 0, NULL))
-	{
-		const char *msg = "cannot create the DiskANN index: no \"diskann\" access method "
-			"(install pgvectorscale, or use ai.indexing_hnsw())";
-		const char *p[2] = {id, msg};
-
-		/* said once: the vectorizer goes on without an index */
-		if (!query_bool(conn, "SELECT EXISTS (SELECT 1 FROM ai.vectorizer_errors "
-						"WHERE id = $1::int AND message = $2)", 2, p))
-			db_record_error(conn, v->id, msg, "{\"indexing\": \"diskann\"}");
-		return;
-	}
-
-	/* one builder per vectorizer, across workers and machines */
+	/*
+	 * One builder per vectorizer, across workers and machines; the note
+	 * that DiskANN is missing is looked for and written under the lock too,
+	 * or threads arriving together would each write it.
+	 */
 	if (!query_bool(conn, "SELECT pg_catalog.pg_try_advisory_lock(2053597, $1::int)", 1, idp))
 		return;
 	/* the holder before us may have built it since our first look */
 	if (index_exists(conn, v) == 0)
 	{
-		sql = index_sql(v);
-		log_line("vectorizer %d: creating the %s index on %s", v->id,
-				 diskann ? "DiskANN" : "HNSW", v->store);
-		if (!db_command(conn, sql, &err))
-		{
-			log_line("vectorizer %d: index creation failed: %s", v->id, err.message);
-			db_record_error(conn, v->id, err.message, "{\"phase\": \"index\"}");
-		}
-		free(sql);
+		if (diskann && !query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am "
+								   "WHERE amname = 'diskann')", 0, NULL))
+			note_no_diskann(conn, v, id);
+		else
+			build(conn, v, diskann);
 	}
 	query_bool(conn, "SELECT pg_catalog.pg_advisory_unlock(2053597, $1::int)", 1, idp);
 }
