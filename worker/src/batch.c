@@ -62,6 +62,7 @@ typedef struct batch
 	size_t	   *lens;
 	size_t		n_texts;
 	float	   *vectors;
+	bool		canceled;		/* embedding cut short: the worker is stopping */
 } batch;
 
 static void
@@ -686,6 +687,16 @@ write_batch(PGconn *conn, batch *b, const worker_options *opt, long *written,
 			release[i] = true;	/* changed since the claim: claim again */
 			continue;
 		}
+		if (r->state == ROW_FAILED && b->canceled)
+		{
+			/*
+			 * Stopping is not the row's fault: no attempt or backoff is
+			 * charged; the key stays queued and the next worker takes it
+			 * (dropping the lease also restarts a retried row's count).
+			 */
+			release[i] = true;
+			continue;
+		}
 		if (r->state == ROW_FAILED)
 		{
 			(*failures)++;
@@ -862,9 +873,12 @@ batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 		if (st == PGAI_OK)
 			st = embedder_embed(*emb, (const char *const *) b.texts, b.lens, b.n_texts,
 								b.vectors, row_errors, &e);
+		if (st == PGAI_ECANCELED)
+			b.canceled = true;
+		else if (st != PGAI_OK)
+			batch_error = xstrdup(e.message);
 		if (st != PGAI_OK)
 		{
-			batch_error = xstrdup(e.message);
 			for (int i = 0; i < b.n_rows; i++)
 				if (b.rows[i].state == ROW_PENDING)
 					fail_row(&b.rows[i], e.message);
@@ -900,7 +914,7 @@ batch_run(PGconn *conn, const vectorizer *v, embedder **emb,
 		db_record_error(conn, v->id, batch_error, details);
 		free(details);
 	}
-	else
+	else if (!b.canceled)
 	{
 		for (int i = 0; i < b.n_rows; i++)
 		{
