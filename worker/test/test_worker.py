@@ -184,18 +184,29 @@ def test_killed_worker_loses_nothing(conn: psycopg.Connection, dbname: str) -> N
 
 
 def test_sigterm_finishes_the_batch(conn: psycopg.Connection, dbname: str) -> None:
-    vid = make_posts(conn, 40, chunk_size=60, overlap=0)
+    """SIGTERM while a batch is being embedded: the worker stops, and what
+    it had claimed goes back to the queue as it was (no attempt counted,
+    no backoff, no error row), so the next run finishes everything."""
+    vid = make_posts(conn, 200, chunk_size=60, overlap=0)
     proc = subprocess.Popen([str(PGAI), "vectorizer", "worker", "--db-url", f"dbname={dbname}",
-                             "--batch-size", "10"],
+                             "--batch-size", "50", "-c", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:        # the first batch is written: the next embeds
+        n = conn.execute("SELECT count(*) FROM posts_embedding_store").fetchone()
+        if n is not None and n[0] > 0:
+            break
+        time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (0, 1), err
-    # whatever it claimed it wrote or released: no lease is left behind
-    leases = conn.execute("SELECT count(*) FROM ai._vectorizer_q_lease_1 "
-                          "WHERE lease_token IS NOT NULL").fetchone()
-    assert leases == (0,)
+    # whatever it claimed it wrote or released: no lease, no backoff, no error
+    leases = conn.execute("SELECT count(*) FILTER (WHERE lease_token IS NOT NULL),"
+                          " count(*) FILTER (WHERE retry_after IS NOT NULL)"
+                          " FROM ai._vectorizer_q_lease_1").fetchone()
+    assert leases == (0, 0), err
+    assert conn.execute("SELECT count(*) FROM ai.vectorizer_errors").fetchone() == (0,)
+    assert pending(conn, vid) > 0
     assert run_worker(dbname, "--once").returncode == 0
     assert pending(conn, vid) == 0
 
