@@ -4,8 +4,7 @@ vectorizer on it with the built-in all-MiniLM-L6-v2 model (no network)."""
 from sqlalchemy import Column, Integer, Text
 from sqlalchemy.orm import DeclarativeBase
 
-from pgai.configuration import (ChunkingConfig, ProcessingConfig,
-                                SentenceTransformersEmbeddingConfig)
+from pgai.configuration import ChunkingConfig, ProcessingConfig, SentenceTransformersEmbeddingConfig
 from pgai.sqlalchemy import VectorizerField
 
 

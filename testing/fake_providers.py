@@ -102,7 +102,8 @@ def fast_embedding(model: str, text: str, dims: int) -> tuple[float, ...]:
 
 
 def hash_text(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
 def vector_bytes(model: str, text: str, dims: int, fast: bool) -> bytes:
@@ -170,7 +171,7 @@ class Faults:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real providers
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
@@ -381,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    fake: "FakeProviders"
+    fake: FakeProviders
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # a client that gave up (timeout, cancel) while we hung is expected
@@ -443,7 +444,7 @@ class FakeProviders:
             self.requests.clear()
         self.faults.clear()
 
-    def start(self) -> "FakeProviders":
+    def start(self) -> FakeProviders:
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -455,7 +456,7 @@ class FakeProviders:
         if self._thread:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeProviders":
+    def __enter__(self) -> FakeProviders:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

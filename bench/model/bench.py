@@ -122,7 +122,8 @@ def build_sgemm_peak(tmp):
 def sgemm_peak(exe):
     one = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
     # two single-threaded copies at once: what both cores can do together
-    procs = [subprocess.Popen([str(exe)], stdout=subprocess.PIPE, text=True) for _ in range(os.cpu_count() or 1)]
+    procs = [subprocess.Popen([str(exe)], stdout=subprocess.PIPE, text=True)
+             for _ in range(os.cpu_count() or 1)]
     outs = [p.communicate()[0] for p in procs]
     rates = {}
     for line in one.splitlines():

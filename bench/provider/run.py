@@ -51,7 +51,8 @@ def main() -> int:
             wall = time.monotonic() - t0
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            print(f"{provider:10} {dims:>5} {args.texts:>7} {wall:>7.2f} {args.texts / wall:>9.0f} {cpu:>12.2f}")
+            print(f"{provider:10} {dims:>5} {args.texts:>7} {wall:>7.2f} "
+                  f"{args.texts / wall:>9.0f} {cpu:>12.2f}")
     finally:
         fake.terminate()
         fake.wait()

@@ -18,7 +18,15 @@ Deterministic: the same installed man pages give the same corpus.
      section, squeeze runs of spaces; drop pages whose remaining body has
      fewer than --min-body characters or whose body duplicates another's
 """
-import argparse, concurrent.futures as cf, glob, hashlib, json, os, re, subprocess, sys
+import argparse
+import concurrent.futures as cf
+import glob
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--pages", type=int, default=800)
@@ -28,7 +36,8 @@ args = ap.parse_args()
 
 files = sorted(f for f in glob.glob("/usr/share/man/man[1-8]/*.gz")
                if not os.path.islink(f) and not os.path.basename(f).startswith("gcloud_"))
-print(f"corpus: {len(files)} regular man page files in /usr/share/man/man[1-8] (gcloud_* left out)", file=sys.stderr)
+print(f"corpus: {len(files)} regular man page files in /usr/share/man/man[1-8] (gcloud_* left out)",
+      file=sys.stderr)
 
 # lexgrog prints one line per name: '<path>: "name - description"'; the first is the page's name.
 desc = {}
@@ -52,7 +61,8 @@ for f in files:
     key_d = " ".join(d.lower().split())
     if not re.search(r"[A-Za-z0-9]", name) or name in seen_name or key_d in seen_desc:
         continue
-    seen_name.add(name); seen_desc.add(key_d)
+    seen_name.add(name)
+    seen_desc.add(key_d)
     cands.append((name, f, d))
 cands.sort()
 print(f"corpus: {len(desc)} with a NAME description, {len(cands)} after deduplicating names and descriptions",
@@ -94,12 +104,14 @@ with cf.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
     bodies = list(ex.map(render, [p for _, p, _ in picked]))
 
 rows, seen_body, short, dup = [], set(), 0, 0
-for (name, path, d), body in zip(picked, bodies):
+for (name, path, d), body in zip(picked, bodies, strict=True):
     if len(body) < args.min_body:
-        short += 1; continue
+        short += 1
+        continue
     h = hashlib.sha1(body.encode()).hexdigest()
     if h in seen_body:
-        dup += 1; continue
+        dup += 1
+        continue
     seen_body.add(h)
     rows.append({"id": len(rows) + 1, "name": name, "path": path, "query": d, "body": body})
 with open(args.out, "w") as fh:

@@ -6,7 +6,13 @@ Query = a page's NAME description; the right answer = that page. Reports
 recall@10 and MRR (reciprocal rank of the right page, 0 when it is not
 ranked at all) for each method, and writes results.json.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
 import psycopg
 
 ap = argparse.ArgumentParser()
@@ -19,7 +25,7 @@ args = ap.parse_args()
 
 MODEL = "all-MiniLM-L6-v2"
 K = 10
-rows = [json.loads(l) for l in open(args.corpus)]
+rows = [json.loads(line) for line in open(args.corpus)]
 
 
 def cap(body, n):
@@ -63,7 +69,8 @@ t = time.perf_counter()
 subprocess.run([args.pgai, "vectorizer", "worker", "--db-url", f"dbname={args.db}", "--once"], check=True)
 timings["worker_embed_s"] = time.perf_counter() - t
 pending = conn.execute("SELECT pending_items FROM ai.vectorizer_status").fetchone()[0]
-n_chunks, n_pages_emb = conn.execute("SELECT count(*), count(DISTINCT id) FROM pages_embedding_store").fetchone()
+n_chunks, n_pages_emb = conn.execute(
+    "SELECT count(*), count(DISTINCT id) FROM pages_embedding_store").fetchone()
 if pending or n_pages_emb != len(rows):
     sys.exit(f"worker left {pending} pending rows; {n_pages_emb} of {len(rows)} pages embedded")
 
@@ -89,15 +96,17 @@ METHODS = {
 }
 # FTS on the same (capped) bodies, and, as a check that the cap does not
 # hurt FTS, on the whole bodies.
-conn.execute("ALTER TABLE pages ADD COLUMN tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED")
-conn.execute("ALTER TABLE pages_full ADD COLUMN tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED")
+for table in ("pages", "pages_full"):
+    conn.execute(f"ALTER TABLE {table} ADD COLUMN tsv tsvector"
+                 " GENERATED ALWAYS AS (to_tsvector('english', body)) STORED")
 conn.execute("CREATE INDEX ON pages USING gin (tsv)")
 conn.execute("CREATE INDEX ON pages_full USING gin (tsv)")
 # OR of the description's lexemes (each lexeme quoted as tsquery text).
 conn.execute("""
 CREATE TABLE query_ts AS
 SELECT id,
-       (SELECT coalesce(string_agg('''' || replace(replace(l, '\\', '\\\\'), '''', '''''') || '''', ' | '), '')
+       (SELECT coalesce(string_agg('''' || replace(replace(l, '\\', '\\\\'), '''', '''''') || '''',
+                                   ' | '), '')
         FROM unnest(tsvector_to_array(to_tsvector('english', query))) l)::tsquery AS q_or,
        plainto_tsquery('english', query) AS q_and,
        websearch_to_tsquery('english', query) AS q_web
@@ -147,13 +156,15 @@ t = time.perf_counter()
 sample = rows[:: max(1, len(rows) // 50)]
 for r in sample:
     conn.execute("""SELECT id, min(embedding <=> ai.sentence_transformers_embed(%s, %s)) d
-                    FROM pages_embedding_store GROUP BY id ORDER BY d LIMIT 10""", (MODEL, r["query"])).fetchall()
+                    FROM pages_embedding_store GROUP BY id ORDER BY d LIMIT 10""",
+                 (MODEL, r["query"])).fetchall()
 timings["single_semantic_query_ms"] = (time.perf_counter() - t) / len(sample) * 1000
 t = time.perf_counter()
 for r in sample:
     conn.execute("""SELECT id FROM pages p,
                     (SELECT replace(plainto_tsquery('english', %s)::text, '&', '|')::tsquery q) x
-                    WHERE p.tsv @@ x.q ORDER BY ts_rank_cd(p.tsv, x.q, 2) DESC LIMIT 10""", (r["query"],)).fetchall()
+                    WHERE p.tsv @@ x.q ORDER BY ts_rank_cd(p.tsv, x.q, 2) DESC LIMIT 10""",
+                 (r["query"],)).fetchall()
 timings["single_fts_query_ms"] = (time.perf_counter() - t) / len(sample) * 1000
 
 sem, fts = "semantic (MiniLM, min chunk distance)", "FTS OR of lexemes, ts_rank_cd / length"
@@ -171,7 +182,8 @@ only_sem.sort(key=lambda q: (srank[q], -(frank[q] or 10**6), names[q]))
 only_fts.sort(key=lambda q: (frank[q], -(srank[q] or 10**6), names[q]))
 
 out = {
-    "corpus_pages": len(rows), "chunks": n_chunks, "body_chars_capped": n_chars, "max_body_chars": args.max_body,
+    "corpus_pages": len(rows), "chunks": n_chunks, "body_chars_capped": n_chars,
+    "max_body_chars": args.max_body,
     "chunking": "recursive_character_text_splitter(body, 800, 100)", "model": MODEL,
     "timings": timings, "embed_chunks_per_s": n_chunks / timings["worker_embed_s"],
     "methods": results,
@@ -186,7 +198,8 @@ conn.close()
 print(f"corpus {len(rows)} pages, {n_chunks} chunks ({n_chars} chars, bodies capped at {args.max_body})")
 print(f"worker --once: {timings['worker_embed_s']:.1f} s ({out['embed_chunks_per_s']:.0f} chunks/s); "
       f"{len(rows)} query embeddings in SQL: {timings['query_embed_s']:.1f} s")
-print(f"one query, embed+search: semantic {timings['single_semantic_query_ms']:.1f} ms, FTS OR {timings['single_fts_query_ms']:.1f} ms")
+print(f"one query, embed+search: semantic {timings['single_semantic_query_ms']:.1f} ms, "
+      f"FTS OR {timings['single_fts_query_ms']:.1f} ms")
 print(f"{'method':44} {'recall@10':>9} {'hit@1':>6} {'MRR':>6} {'unranked':>8}")
 for label, m in results.items():
     print(f"{label:44} {m['recall_at_10']:9.3f} {m['hits_at_1']:6.3f} {m['mrr']:6.3f} {m['unranked']:8d}")

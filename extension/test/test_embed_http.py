@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import fake_providers as fakes
 import psycopg
 import pytest
 

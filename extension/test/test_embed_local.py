@@ -46,5 +46,6 @@ def test_canceled_call_leaves_the_backend_usable(conn: psycopg.Connection) -> No
         conn.execute("SELECT count(*) FROM ai.sentence_transformers_embed('all-MiniLM-L6-v2', "
                      "array(SELECT repeat('many words here ', 80) FROM generate_series(1, 500)))")
     conn.execute("RESET statement_timeout")
-    row = conn.execute("SELECT vector_dims(ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'ok'))").fetchone()
+    row = conn.execute(
+        "SELECT vector_dims(ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'ok'))").fetchone()
     assert row == (384,)

@@ -34,8 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import comparators, renderers
 from alembic.autogenerate.api import AutogenContext
-from alembic.operations import MigrateOperation, Operations
-from alembic.operations import ops
+from alembic.operations import MigrateOperation, Operations, ops
 from alembic.operations.ops import UpgradeOps
 from alembic.util import DispatchPriority, PriorityDispatchResult
 

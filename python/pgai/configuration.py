@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import Boolean, Double, Integer, Text, cast, literal, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.dialects.postgresql import ARRAY, INTERVAL, JSONB, REGCLASS, TIMESTAMP
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement

@@ -10,9 +10,8 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 import pgai_testing
+import pytest
 from pgai_testing import RunWorker
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import psycopg
 import pytest
-
 from pgai_testing import MODEL, RunWorker
 
 ENV_PY = '''

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import psycopg
 import pytest
-
 from pgai_testing import MODEL, OPENAI_KEY, worker_env
 
 README = Path(__file__).parent.parent / "README.md"

@@ -7,7 +7,6 @@ below can be recomputed with numpy from fake.expected()."""
 from __future__ import annotations
 
 import string
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,11 +14,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import sqlalchemy as sa
+from pgai_testing import MODEL, OPENAI_KEY, RunWorker
 from sqlalchemy import Column, Integer, Text, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declarative_base, selectinload
 
-from pgai_testing import MODEL, OPENAI_KEY, RunWorker
 from pgai.configuration import (
     ChunkingConfig,
     CreateVectorizer,
@@ -361,7 +360,7 @@ class Article(RelBase):
     )
 
     # Type hint for the relationship
-    content_embeddings_relation: Mapped[list[EmbeddingModel["Article"]]]
+    content_embeddings_relation: Mapped[list[EmbeddingModel[Article]]]
 
 
 def test_relationship_lazy_and_eager(engine: Engine, dbname: str, fake: Any,

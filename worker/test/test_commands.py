@@ -18,8 +18,8 @@ import termios
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 import pytest
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
 PGAI = ROOT / "worker" / "build" / "pgai"

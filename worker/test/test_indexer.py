@@ -98,7 +98,8 @@ def test_many_workers_build_one_index(conn: psycopg.Connection, dbname: str) -> 
             assert [p.returncode for p in procs] == [0, 0, 0], [o[1] for o in outs]
             assert conn.execute(f"SELECT count(*) FROM {table}_embedding_store").fetchone() == (n_rows,)
             built = sum(o[1].count("creating the HNSW index") for o in outs)
-            assert (ann_indexes(conn, f"{table}_embedding_store"), built) == (1, 1), (rep, [o[1] for o in outs])
+            assert (ann_indexes(conn, f"{table}_embedding_store"), built) == (1, 1), \
+                (rep, [o[1] for o in outs])
 
 
 def test_missing_diskann_is_said_once(conn: psycopg.Connection, dbname: str) -> None:

@@ -6,13 +6,12 @@ waited for, and what could not be embedded is counted in a non-zero exit."""
 from __future__ import annotations
 
 import signal
-import threading
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import psycopg
-
 from test_worker import PGAI, expected_chunks, make_posts, pending, run_worker, stored_chunks
 
 

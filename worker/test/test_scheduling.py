@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PGAI = ROOT / "worker" / "build" / "pgai"
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def scheduled(conn: psycopg.Connection, table: str, scheduling: str, *params: Any) -> int:

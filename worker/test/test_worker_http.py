@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import fake_providers as fakes
+import numpy as np
 import psycopg
 import pytest
 
@@ -101,7 +101,8 @@ def test_four_workers_on_ten_thousand_rows(conn: psycopg.Connection, dbname: str
     from langchain_text_splitters import CharacterTextSplitter
     split = CharacterTextSplitter(chunk_size=500, chunk_overlap=50, separator="\n\n")
     want = {(i, s): c for i, _, body in rows for s, c in enumerate(split.split_text(body))}
-    got = {(i, s): c for i, s, c in conn.execute("SELECT id, chunk_seq, chunk FROM blog_posts_embedding_store")}
+    got = {(i, s): c for i, s, c in
+           conn.execute("SELECT id, chunk_seq, chunk FROM blog_posts_embedding_store")}
     assert got == want
     assert pending(conn, vid) == 0
     # the work was shared
@@ -247,7 +248,8 @@ def test_ollama_and_voyage(conn: psycopg.Connection, dbname: str, fake: Any) -> 
     assert voyage and voyage[-1]["input_type"] == "document" and voyage[-1]["model"] == "voyage-3-lite"
     for table, model, dims, kind in (("notes_ollama", "nomic-embed-text", 768, None),
                                      ("notes_voyage", "voyage-3-lite", 512, "document")):
-        for body, vec in conn.execute(f"SELECT n.body, s.embedding::real[] FROM {table} s JOIN notes n USING (id)"):
+        for body, vec in conn.execute(
+                f"SELECT n.body, s.embedding::real[] FROM {table} s JOIN notes n USING (id)"):
             assert np.allclose(np.array(vec), fake.expected(model, body, dims, input_type=kind), atol=1e-7)
 
 

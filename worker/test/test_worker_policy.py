@@ -14,10 +14,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import fake_providers as fakes
 import psycopg
-from psycopg.types.json import Jsonb
 import pytest
+from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parents[2]
 PGAI = ROOT / "worker" / "build" / "pgai"
@@ -52,7 +51,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 c, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             c.settimeout(0.5)
             try:
@@ -62,7 +61,7 @@ class Listener:
             self.received.append(data)
             c.close()
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> Listener:
         self._thread.start()
         return self
 
@@ -240,7 +239,8 @@ def test_key_names_list_allows_a_custom_name(conn: psycopg.Connection, dbname: s
                                "PGAI_API_KEY_NAMES": "TEAM_API_KEY, custom_key"})
     assert done.returncode == 0, done.stderr
     assert pending(conn, vid) == 0 and stored(conn) == 2
-    assert fake.requests and all(r["headers"]["authorization"] == "Bearer sk-custom-91" for r in fake.requests)
+    assert fake.requests
+    assert all(r["headers"]["authorization"] == "Bearer sk-custom-91" for r in fake.requests)
 
 
 def test_key_names_list_replaces_the_suffix_rule(conn: psycopg.Connection, dbname: str, fake: Any) -> None:
@@ -298,7 +298,7 @@ class PgProxy:
         while not self._stop.is_set():
             try:
                 c, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             s = socket.create_connection(("127.0.0.1", int(os.environ["PGPORT"])))
             for a, b, keep in ((c, s, True), (s, c, False)):
@@ -306,7 +306,7 @@ class PgProxy:
                 t.start()
                 self._threads.append(t)
 
-    def __enter__(self) -> "PgProxy":
+    def __enter__(self) -> PgProxy:
         t = threading.Thread(target=self._run, daemon=True)
         t.start()
         self._threads.append(t)

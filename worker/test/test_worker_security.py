@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from test_worker import run_worker
 
 # Code that notes who runs it and, run by a superuser, makes its author one.

@@ -69,7 +69,7 @@ def main(out_path):
             elif kept != got:
                 sys.exit(f"unexplained strip difference at U+{cp:04X}: {got!r} vs {exp!r}")
         if low.normalize_str(c) != c.lower():
-            lines.append("lower %04X %s" % (cp, " ".join("%04X" % ord(x) for x in low.normalize_str(c))))
+            lines.append(f"lower {cp:04X} " + " ".join(f"{ord(x):04X}" for x in low.normalize_str(c)))
         if cp in WHITESPACE or cat[0] == "C":
             continue
         split = len(pre.pre_tokenize_str("a" + c + "a")) == 3

@@ -49,13 +49,14 @@ def main():
     out = subprocess.run([str(CLI), "--dir", os.environ.get("PGAI_MODEL_DIR", str(MODEL)), "--tokens"],
                          input=inp, capture_output=True, check=True).stdout.decode().splitlines()
     bad = 0
-    for t, line in zip(texts, out):
+    for t, line in zip(texts, out, strict=True):
         ref = tok.encode(t).ids
         got = [int(x) for x in line.split()]
         if ref != got:
             bad += 1
             k = next(i for i in range(len(ref) + 1) if i >= len(got) or i >= len(ref) or ref[i] != got[i])
-            print(f"mismatch at token {k}: {t!r}\n  ref {ref[max(0, k - 3):k + 3]}\n  got {got[max(0, k - 3):k + 3]}")
+            print(f"mismatch at token {k}: {t!r}\n  ref {ref[max(0, k - 3):k + 3]}\n"
+                  f"  got {got[max(0, k - 3):k + 3]}")
     print(f"{len(texts)} texts, {bad} mismatches")
     sys.exit(1 if bad else 0)
 

@@ -95,7 +95,8 @@ CODE = [
     "const add = (a, b) => a + b; console.log(add(1, 2));",
     "git commit -m \"fix: handle NULL\" && git push origin main",
     "fn main() { let v: Vec<u32> = (0..10).collect(); println!(\"{:?}\", v); }",
-    "SELECT ai.create_vectorizer('blog'::regclass, embedding => ai.embedding_openai('text-embedding-3-small', 768));",
+    "SELECT ai.create_vectorizer('blog'::regclass, "
+    "embedding => ai.embedding_openai('text-embedding-3-small', 768));",
     "x = [i for i in range(100) if i % 3 == 0]",
     "public static void main(String[] args) { System.out.println(\"Hello\"); }",
     "$ curl -sSL https://example.com/install.sh | bash -s -- --prefix=/usr/local",
@@ -178,8 +179,8 @@ def main():
     ids = []
     for start in range(0, len(texts), 32):
         feats = getattr(model, "preprocess", model.tokenize)(texts[start:start + 32])
-        for row, mask in zip(feats["input_ids"].tolist(), feats["attention_mask"].tolist()):
-            ids.append([t for t, m in zip(row, mask) if m])
+        for row, mask in zip(feats["input_ids"].tolist(), feats["attention_mask"].tolist(), strict=True):
+            ids.append([t for t, m in zip(row, mask, strict=True) if m])
     emb = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
     out = HERE / "golden"
     out.mkdir(exist_ok=True)

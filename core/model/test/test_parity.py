@@ -60,7 +60,7 @@ def test_token_ids_identical(golden):
     out = run_cli(golden["texts"], "--tokens").decode().splitlines()
     assert len(out) == len(golden["texts"])
     bad = []
-    for i, (text, ref, line) in enumerate(zip(golden["texts"], golden["ids"], out)):
+    for i, (text, ref, line) in enumerate(zip(golden["texts"], golden["ids"], out, strict=True)):
         got = [int(x) for x in line.split()]
         if got != ref:
             bad.append(f"#{i} {text[:60]!r}: ref {ref[:12]}... got {got[:12]}...")

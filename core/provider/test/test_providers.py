@@ -11,8 +11,9 @@ import os
 import struct
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def assert_vectors(res: Result, expected: list[Any]) -> None:
     assert res.rc == 0, res.err
     got = res.vectors()
     assert len(got) == len(expected)
-    for g, e in zip(got, expected):
+    for g, e in zip(got, expected, strict=True):
         assert f32(g) == list(e)
 
 

@@ -16,7 +16,7 @@ import logging
 import os
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -176,13 +176,13 @@ def run_langchain(cfg: Config, docs: list[str]) -> list:
 def assert_same(cfg: Config, names: list[str], docs: list[str]) -> None:
     got = run_c([encode(cfg, d) for d in docs])
     want = run_langchain(cfg, docs)
-    for name, doc, g, w in zip(names, docs, got, want):
+    for name, _doc, g, w in zip(names, docs, got, want, strict=True):
         if isinstance(w, tuple):
             assert isinstance(g, tuple), f"{name}: LangChain raised {w[1]}, C returned chunks"
             continue
         assert not isinstance(g, tuple), f"{name}: C failed with {g}"
         if g != w:
-            i = next((k for k, (a, b) in enumerate(zip(g, w)) if a != b), min(len(g), len(w)))
+            i = next((k for k, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
             pytest.fail(f"{name}: {len(g)} chunks from C, {len(w)} from LangChain; first "
                         f"difference at chunk {i}: C={g[i:i + 1]!r} LangChain={w[i:i + 1]!r}")
 
