@@ -19,7 +19,7 @@ need_root() {
 # 1. Debian packages: PostgreSQL 15 server and headers, compilers, C libraries.
 debs=(postgresql-15 postgresql-server-dev-15 postgresql-doc-15 libpq-dev build-essential pkg-config
       libcmocka-dev libcurl4-openssl-dev libjansson-dev libpcre2-dev
-      libopenblas-dev valgrind)
+      libopenblas-dev valgrind pg-bsd-indent)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
