@@ -25,8 +25,9 @@
 
 #include "access/table.h"
 #include "ai.h"
+#include "catalog.h"
+#include "config.h"
 #include "catalog/namespace.h"
-#include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -38,7 +39,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
-#include "vectorizer.h"
+#include "queue.h"
+#include "sqlgen.h"
 
 PG_FUNCTION_INFO_V1(_vectorizer_capture);
 
@@ -276,6 +278,6 @@ _vectorizer_capture(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	if (queued > 0)
-		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+		queue_notify_work(id);
 	return PointerGetDatum(NULL);
 }

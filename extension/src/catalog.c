@@ -10,12 +10,15 @@
  * check that the caller owns the source table, then switch to that role
  * with role_switch_begin() for the writes, the way PostgreSQL's
  * referential-integrity triggers act as the owner of the referenced table.
- * Callers must have SPI connected.
+ * Callers must have SPI connected. Names of the objects come from
+ * sqlgen.c.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "ai.h"
+#include "catalog.h"
+#include "config.h"
+#include "sqlgen.h"
 #include "catalog/pg_extension.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
@@ -31,44 +34,7 @@
 #include "catalog/indexing.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "mb/pg_wchar.h"
 #include "utils/rel.h"
-
-/* "schema"."name", each part quoted only where it needs to be. */
-char *
-qualified(const char *schema, const char *name)
-{
-	return quote_qualified_identifier(schema, name);
-}
-
-/*
- * The relation's current name, schema-qualified and quoted, or NULL when
- * there is no such relation (any more).
- */
-char *
-relation_qualified(Oid relid)
-{
-	char	   *rel = OidIsValid(relid) ? get_rel_name(relid) : NULL;
-	char	   *nsp = rel ? get_namespace_name(get_rel_namespace(relid)) : NULL;
-
-	return nsp ? qualified(nsp, rel) : NULL;
-}
-
-/*
- * A value a user gave, cut to at most 64 bytes (on a character boundary)
- * with "..." after it, for error messages: a 10 MB argument must not
- * become a 10 MB message.
- */
-char *
-ai_bounded(const char *s)
-{
-	int			n = (int) strnlen(s, 1024);
-
-	if (n <= 64)
-		return pnstrdup(s, n);
-	n = pg_mbcliplen(s, n, 64);
-	return psprintf("%.*s...", n, s);
-}
 
 int
 spi_exec(const char *sql, int expected)

@@ -16,11 +16,14 @@
 #include <float.h>
 
 #include "ai.h"
+#include "config.h"
 #include "pgai_json.h"
 #include "pgai_text.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "nodes/value.h"
 #include "pgtime.h"
+#include "sqlstate.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
@@ -492,7 +495,7 @@ check_separator_regexes(const ImplSpec *impl, Jsonb *cfg)
 	st = chunk_check_separators(&cc, recursive, NULL, &err);
 	if (st != PGAI_OK)
 		ereport(ERROR,
-				(errcode(st == PGAI_ENOMEM ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ai_sqlstate(st, AI_FAILED_INPUT)),
 				 errmsg("invalid chunking config: %s", err.message),
 				 errhint("Separators with is_separator_regex => true are Python regular expressions.")));
 }
@@ -744,6 +747,14 @@ config_check(const char *config_type, Jsonb *config)
 	return result;
 }
 
+/* config_check of a configuration written as JSON text. */
+Jsonb *
+config_from_text(const char *config_type, const char *json)
+{
+	return config_check(config_type,
+						DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))));
+}
+
 /* A string field of a config, or NULL when absent. */
 const char *
 config_get_string(Jsonb *config, const char *key)
@@ -808,4 +819,36 @@ _vectorizer_config(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	config_type = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	PG_RETURN_JSONB_P(config_check(config_type, PG_GETARG_JSONB_P(1)));
+}
+
+/*
+ * The names a formatting template uses, `chunk` included, in order of first
+ * appearance, for checking and for change capture. The template is parsed
+ * by core/'s parser, the one the worker formats with, so both agree on what
+ * a placeholder is (Python's string.Template rules). An invalid template is
+ * reported here.
+ */
+List *
+template_names(const char *src)
+{
+	tmpl	   *t = NULL;
+	pgai_error	err;
+	List	   *volatile names = NIL;
+
+	if (tmpl_parse(src, strlen(src), &t, &err) != PGAI_OK)
+		ereport(ERROR,
+				(errcode(ai_sqlstate(err.code, AI_FAILED_INPUT)),
+				 errmsg("invalid formatting template \"%s\": %s", ai_bounded(src), err.message),
+				 errhint("Write $name or ${name} with an ASCII name of letters, digits and underscores, and $$ for a dollar sign.")));
+	PG_TRY();
+	{
+		for (size_t i = 0; i < tmpl_name_count(t); i++)
+			names = lappend(names, makeString(pstrdup(tmpl_name(t, i))));
+	}
+	PG_FINALLY();
+	{
+		tmpl_free(t);
+	}
+	PG_END_TRY();
+	return names;
 }

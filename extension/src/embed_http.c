@@ -29,6 +29,9 @@
 #include <ctype.h>
 
 #include "ai.h"
+#include "guc.h"
+#include "keys.h"
+#include "sqlstate.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -49,12 +52,6 @@ PG_FUNCTION_INFO_V1(ollama_embed);
 PG_FUNCTION_INFO_V1(ollama_embed_array);
 PG_FUNCTION_INFO_V1(voyageai_embed);
 PG_FUNCTION_INFO_V1(voyageai_embed_array);
-
-char	   *ai_openai_base_url = NULL;
-char	   *ai_openai_api_key = NULL;
-char	   *ai_voyage_api_key = NULL;
-char	   *ai_ollama_host = NULL;
-char	   *ai_allowed_base_urls = NULL;
 
 /* Native dimensions of models whose size a caller need not state. */
 static const struct
@@ -139,27 +136,6 @@ resolve_key(const char *key, const char *key_name)
 		return pstrdup(value);
 	value = getenv(key_name);
 	return (value != NULL && value[0] != '\0') ? pstrdup(value) : NULL;
-}
-
-/*
- * SQLSTATE for a provider failure. Never class 08 (connection exception): drivers read it as
- * a lost database connection, and the database connection is fine.
- * Failing to reach or to understand a provider is an external routine's
- * exception (38000).
- */
-static int
-provider_sqlstate(int code)
-{
-	switch (code)
-	{
-		case PGAI_ENOMEM:
-			return ERRCODE_OUT_OF_MEMORY;
-		case PGAI_EINVAL:
-		case PGAI_EUTF8:
-			return ERRCODE_INVALID_PARAMETER_VALUE;
-		default:
-			return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
-	}
 }
 
 /* Ollama hosts may be written without a scheme ("gpu-box:11434"). */
@@ -294,7 +270,7 @@ embed_with(const provider_options *opts_in, const char **texts, const size_t *le
 	check_url_allowed(opts->base_url, opts->kind);
 	if (provider_client_new(opts, &h->client, &err) != PGAI_OK)
 		ereport(ERROR,
-				(errcode(provider_sqlstate(err.code)),
+				(errcode(ai_sqlstate(err.code, AI_FAILED_PROVIDER)),
 				 errmsg("could not set up the %s client: %s",
 						provider_kind_name(opts->kind), err.message),
 				 errhidestmt(opts->api_key != NULL)));
@@ -315,7 +291,7 @@ embed_with(const provider_options *opts_in, const char **texts, const size_t *le
 			 */
 			provider_client_stats(h->client, &stats);
 			ereport(ERROR,
-					(errcode(provider_sqlstate(err.code)),
+					(errcode(ai_sqlstate(err.code, AI_FAILED_PROVIDER)),
 					 errmsg("%s embedding failed: %s", provider_kind_name(opts->kind),
 							err.message),
 					 /* the statement may hold an api_key argument: keep it out of the log */

@@ -19,6 +19,8 @@
 #include "postgres.h"
 
 #include "ai.h"
+#include "guc.h"
+#include "sqlstate.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -33,8 +35,6 @@
 
 PG_FUNCTION_INFO_V1(sentence_transformers_embed);
 PG_FUNCTION_INFO_V1(sentence_transformers_embed_array);
-
-char	   *ai_model_dir = NULL;	/* the ai.model_dir setting */
 
 static pgai_model *backend_model = NULL;
 static char *backend_model_path = NULL; /* in TopMemoryContext */
@@ -56,6 +56,7 @@ get_model(const char *name)
 {
 	const char *dir = model_dir();
 	char		msg[PGAI_MODEL_ERRLEN];
+	pgai_model_status st;
 
 	if (strcmp(name, "all-MiniLM-L6-v2") != 0 &&
 		strcmp(name, "sentence-transformers/all-MiniLM-L6-v2") != 0)
@@ -70,11 +71,12 @@ get_model(const char *name)
 		pgai_model_close(backend_model);
 		backend_model = NULL;
 	}
-	if (pgai_model_open(dir, &backend_model, msg, sizeof(msg)) != PGAI_MODEL_OK)
+	st = pgai_model_open(dir, &backend_model, msg, sizeof(msg));
+	if (st != PGAI_MODEL_OK)
 	{
 		backend_model = NULL;
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FILE),
+				(errcode(ai_model_sqlstate(st, AI_FAILED_MODEL_LOAD)),
 				 errmsg("could not load the built-in model from \"%s\": %s", dir, msg),
 				 errhint("Install it with \"make setup\", or point ai.model_dir or PGAI_MODEL_DIR at its folder.")));
 	}
@@ -101,7 +103,7 @@ embed_texts(pgai_model *model, const char **texts, const size_t *lens, size_t n,
 			return;
 		if (st != PGAI_MODEL_ECANCELED)
 			ereport(ERROR,
-					(errcode(st == PGAI_MODEL_ENOMEM ? ERRCODE_OUT_OF_MEMORY : ERRCODE_INTERNAL_ERROR),
+					(errcode(ai_model_sqlstate(st, AI_FAILED_MODEL)),
 					 errmsg("the built-in model failed: %s", msg)));
 		/* raises the cancel or timeout error; other interrupts return */
 		CHECK_FOR_INTERRUPTS();

@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "ai.h"
+#include "catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

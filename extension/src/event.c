@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "ai.h"
+#include "catalog.h"
 #include "catalog/namespace.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"

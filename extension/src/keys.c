@@ -21,26 +21,24 @@
  *
  * The source of each defined key's value is recorded by its check hook
  * (PostgreSQL passes it there and nowhere else); the placeholder case
- * compares the value with the one a RESET would restore.
+ * compares the value with the one a RESET would restore. The settings are
+ * defined in guc.c with the hooks of this file.
  */
 #include "postgres.h"
 
 #include <stdlib.h>
 
-#include "ai.h"
-#include "miscadmin.h"
+#include "keys.h"
+#include "sqlstate.h"
 #include "utils/guc.h"
-
-extern char *ai_openai_api_key;
-extern char *ai_voyage_api_key;
 
 static bool preloaded = false;
 static GucSource openai_key_source = PGC_S_DEFAULT;
 static GucSource voyage_key_source = PGC_S_DEFAULT;
 
 /* The source travels from the check hook to the assign hook as `extra`. */
-static bool
-key_check(char **newval, void **extra, GucSource source)
+bool
+ai_key_check(char **newval, void **extra, GucSource source)
 {
 	GucSource  *s = malloc(sizeof(GucSource));	/* GUC extras are malloc'd */
 
@@ -51,31 +49,26 @@ key_check(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-static void
-openai_key_assign(const char *newval, void *extra)
+void
+ai_openai_key_assign(const char *newval, void *extra)
 {
 	openai_key_source = *(GucSource *) extra;
 }
 
-static void
-voyage_key_assign(const char *newval, void *extra)
+void
+ai_voyage_key_assign(const char *newval, void *extra)
 {
 	voyage_key_source = *(GucSource *) extra;
 }
 
+/*
+ * Whether ai.so is being loaded through shared_preload_libraries: then the
+ * key settings exist, superuser-only, from every session's start.
+ */
 void
-ai_define_key_settings(void)
+ai_keys_loading(bool is_preload)
 {
-	preloaded = process_shared_preload_libraries_in_progress;
-	/* settable by anyone for their session, shown to superusers only */
-	DefineCustomStringVariable("ai.openai_api_key", "API key for OpenAI.", NULL,
-							   &ai_openai_api_key, "", PGC_USERSET,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   key_check, openai_key_assign, NULL);
-	DefineCustomStringVariable("ai.voyage_api_key", "API key for Voyage AI.", NULL,
-							   &ai_voyage_api_key, "", PGC_USERSET,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   key_check, voyage_key_assign, NULL);
+	preloaded = is_preload;
 }
 
 /* Could a role other than the session's have read a value from `source`? */

@@ -4,11 +4,14 @@
  * Counting reads the queues with the caller's privileges; retrying failed
  * rows and switching the schedule change catalog state, so they require the
  * caller to own the source and run the writes as the extension's owner.
+ * Every "there is work" notification the extension sends goes out from
+ * here (queue_notify_work).
  */
 #include "postgres.h"
 
 #include "access/table.h"
 #include "ai.h"
+#include "catalog.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -17,13 +20,24 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "vectorizer.h"
+#include "queue.h"
+#include "sqlgen.h"
 
 PG_FUNCTION_INFO_V1(vectorizer_queue_pending);
 PG_FUNCTION_INFO_V1(vectorizer_queue_failed);
 PG_FUNCTION_INFO_V1(vectorizer_retry_failed);
 PG_FUNCTION_INFO_V1(enable_vectorizer_schedule);
 PG_FUNCTION_INFO_V1(disable_vectorizer_schedule);
+
+/*
+ * The payload is the id, so a worker serving some vectorizers wakes only
+ * for its own; PostgreSQL sends it at commit, and not at all on rollback.
+ */
+void
+queue_notify_work(int32 id)
+{
+	Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+}
 
 /* Below this many rows a count is always exact: it costs next to nothing. */
 #define EXACT_COUNT_LIMIT 10000
@@ -150,7 +164,7 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 	ai_restore_search_path(guc_level);
 	SPI_finish();
 	if (moved > 0)
-		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+		queue_notify_work(id);
 	PG_RETURN_INT64(moved);
 }
 
@@ -174,7 +188,7 @@ set_disabled(int32 id, bool disabled)
 	ai_restore_search_path(guc_level);
 	SPI_finish();
 	if (!disabled)
-		Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+		queue_notify_work(id);
 }
 
 /* ai.enable_vectorizer_schedule(id int): workers process it again. */

@@ -22,6 +22,9 @@
 
 #include "access/table.h"
 #include "ai.h"
+#include "catalog.h"
+#include "sqlstate.h"
+#include "store.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"

@@ -17,13 +17,13 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "ai.h"
+#include "catalog.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
-#include "commands/async.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -36,58 +36,18 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
-#include "vectorizer.h"
 
-#include "pgai_text.h"
+#include "config.h"
+#include "queue.h"
+#include "sqlgen.h"
+#include "store.h"
+#include "vectorizer.h"
 
 PG_FUNCTION_INFO_V1(create_vectorizer);
 PG_FUNCTION_INFO_V1(drop_vectorizer);
 
 /* Column names of the store table, which source key columns may not use. */
 static const char *const store_columns[] = {"embedding_uuid", "chunk_seq", "chunk", "embedding"};
-
-/* One column of the source's primary key. */
-typedef struct PkColumn
-{
-	AttrNumber	attnum;
-	char	   *name;
-	char	   *type_sql;		/* type with modifier, schema-qualified */
-	char	   *collate_sql;	/* " COLLATE ..." or "" */
-} PkColumn;
-
-static char *
-q(const char *ident)
-{
-	return (char *) quote_identifier(ident);
-}
-
-/* "a", "b" for the key columns, each name prefixed by `prefix` ("t." etc). */
-char *
-pk_list(List *names, const char *prefix)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s%s", foreach_current_index(lc) ? ", " : "",
-						 prefix, q(lfirst(lc)));
-	return buf.data;
-}
-
-/* l.a = r.a AND l.b = r.b */
-char *
-pk_join(List *names, const char *left, const char *right)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s.%s = %s.%s", foreach_current_index(lc) ? " AND " : "",
-						 left, q(lfirst(lc)), right, q(lfirst(lc)));
-	return buf.data;
-}
 
 static List *
 read_primary_key(Relation rel)
@@ -188,39 +148,6 @@ check_chunk_column(Relation rel, const char *column)
 				 errhint("Chunk a column of type text, varchar or char.")));
 }
 
-/*
- * The names a formatting template uses, `chunk` included, in order of first
- * appearance, for checking and for change capture. The template is parsed
- * by core/'s parser, the one the worker formats with, so both agree on what
- * a placeholder is (Python's string.Template rules). An invalid template is
- * reported here.
- */
-List *
-template_names(const char *src)
-{
-	tmpl	   *t = NULL;
-	pgai_error err;
-	List	   *volatile names = NIL;
-
-	if (tmpl_parse(src, strlen(src), &t, &err) != PGAI_OK)
-		ereport(ERROR,
-				(errcode(err.code == PGAI_ENOMEM ? ERRCODE_OUT_OF_MEMORY :
-						 ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid formatting template \"%s\": %s", ai_bounded(src), err.message),
-				 errhint("Write $name or ${name} with an ASCII name of letters, digits and underscores, and $$ for a dollar sign.")));
-	PG_TRY();
-	{
-		for (size_t i = 0; i < tmpl_name_count(t); i++)
-			names = lappend(names, makeString(pstrdup(tmpl_name(t, i))));
-	}
-	PG_FINALLY();
-	{
-		tmpl_free(t);
-	}
-	PG_END_TRY();
-	return names;
-}
-
 static void
 check_template(Relation rel, const char *tmpl)
 {
@@ -244,17 +171,12 @@ static Jsonb *
 resolve_indexing(Jsonb *indexing)
 {
 	const char *impl = config_get_string(indexing, "implementation");
-	Jsonb	   *dflt;
 
 	if (strcmp(impl, "default") != 0)
 		return indexing;
 	if (SearchSysCacheExists1(AMNAME, CStringGetDatum("diskann")))
-		dflt = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-												  CStringGetDatum("{\"implementation\": \"diskann\"}")));
-	else
-		dflt = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-												  CStringGetDatum("{\"implementation\": \"hnsw\"}")));
-	return config_check("indexing", dflt);
+		return config_from_text("indexing", "{\"implementation\": \"diskann\"}");
+	return config_from_text("indexing", "{\"implementation\": \"hnsw\"}");
 }
 
 static Jsonb *
@@ -264,8 +186,7 @@ resolve_scheduling(Jsonb *scheduling)
 
 	if (strcmp(impl, "default") != 0)
 		return scheduling;
-	return config_check("scheduling", DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																		 CStringGetDatum("{\"implementation\": \"none\"}"))));
+	return config_from_text("scheduling", "{\"implementation\": \"none\"}");
 }
 
 static Jsonb *
@@ -284,8 +205,7 @@ optional_config(FunctionCallInfo fcinfo, int argno, const char *config_type,
 				const char *dflt)
 {
 	if (PG_ARGISNULL(argno))
-		return config_check(config_type, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-																			CStringGetDatum(dflt))));
+		return config_from_text(config_type, dflt);
 	return config_check(config_type, PG_GETARG_JSONB_P(argno));
 }
 
@@ -354,7 +274,7 @@ check_create_privilege(const char *schema, const char *what)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to create %s in schema \"%s\"", what, schema),
 				 errhint("GRANT CREATE ON SCHEMA %s to the role creating the vectorizer.",
-						 q(schema))));
+						 sqlgen_ident(schema))));
 }
 
 /* Role names of the grant_to argument, checked to exist. */
@@ -383,23 +303,6 @@ grantees(FunctionCallInfo fcinfo, int argno)
 		roles = list_append_unique(roles, makeString(role));
 	}
 	return roles;
-}
-
-static char *
-role_list(List *roles)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, roles)
-	{
-		const char *r = strVal(lfirst(lc));
-
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
-						 strcmp(r, "public") == 0 ? "PUBLIC" : q(r));
-	}
-	return buf.data;
 }
 
 static char *
@@ -447,23 +350,6 @@ config_json(Jsonb *embedding, Jsonb *chunking, Jsonb *formatting,
 	return buf.data;
 }
 
-/* Column definitions "a" type NOT NULL, ... for the key columns. */
-static char *
-pk_column_defs(List *pkcols)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, pkcols)
-	{
-		PkColumn   *c = lfirst(lc);
-
-		appendStringInfo(&buf, "%s %s%s NOT NULL, ", q(c->name), c->type_sql, c->collate_sql);
-	}
-	return buf.data;
-}
-
 /* The view's columns: the store's, then every source column but clashing ones. */
 static char *
 view_select_list(Relation rel)
@@ -483,7 +369,7 @@ view_select_list(Relation rel)
 		for (size_t k = 0; k < lengthof(store_columns); k++)
 			clash |= strcmp(NameStr(att->attname), store_columns[k]) == 0;
 		if (!clash)
-			appendStringInfo(&buf, ", s.%s", q(NameStr(att->attname)));
+			appendStringInfo(&buf, ", s.%s", sqlgen_ident(NameStr(att->attname)));
 	}
 	return buf.data;
 }
@@ -588,9 +474,9 @@ create_vectorizer(PG_FUNCTION_ARGS)
 
 	/* 3. names of the objects to create */
 	target_schema = name_arg(fcinfo, 7, src_schema);
-	target_table = name_arg(fcinfo, 8, psprintf("%s_embedding_store", src_table));
+	target_table = name_arg(fcinfo, 8, sqlgen_store_name(src_table));
 	view_schema = name_arg(fcinfo, 9, src_schema);
-	view_name = name_arg(fcinfo, 10, psprintf("%s_embedding", src_table));
+	view_name = name_arg(fcinfo, 10, sqlgen_view_name(src_table));
 	if (strcmp(target_schema, view_schema) == 0 && strcmp(target_table, view_name) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
@@ -615,11 +501,8 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	queue_schema = name_arg(fcinfo, 11, "ai");
-	queue_table = name_arg(fcinfo, 12, psprintf("_vectorizer_q_%d", id));
-	lease_table = PG_ARGISNULL(12) ? psprintf("_vectorizer_q_lease_%d", id) :
-		psprintf("%s_lease", queue_table);
-	failed_table = PG_ARGISNULL(12) ? psprintf("_vectorizer_q_failed_%d", id) :
-		psprintf("%s_failed", queue_table);
+	sqlgen_queue_names(id, PG_ARGISNULL(12) ? NULL : NameStr(*PG_GETARG_NAME(12)),
+					   &queue_table, &lease_table, &failed_table);
 	/* the default, schema ai, is the extension's own; any other needs CREATE */
 	if (!PG_ARGISNULL(11))
 		check_create_privilege(queue_schema, "queue table");
@@ -633,7 +516,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	lease = qualified(queue_schema, lease_table);
 	failed = qualified(queue_schema, failed_table);
 	vector_type = psprintf("%s.vector(%lld)",
-						   q(vector_schema()),
+						   sqlgen_ident(vector_schema()),
 						   (long long) dims);
 	keys = pk_list(pknames, "");
 	who = role_list(roles);
@@ -659,20 +542,8 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	 * to a table of its own and so reach another vectorizer's queue.
 	 */
 	role_switch_begin(&rs, owner);
-	spi_exec(psprintf("CREATE TRIGGER %s AFTER INSERT ON %s "
-					  "REFERENCING NEW TABLE AS _ai_new FOR EACH STATEMENT "
-					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
-					  q(psprintf("_vectorizer_src_trg_%d_ins", id)), src, id),
-			 SPI_OK_UTILITY);
-	spi_exec(psprintf("CREATE TRIGGER %s AFTER UPDATE ON %s "
-					  "REFERENCING OLD TABLE AS _ai_old NEW TABLE AS _ai_new FOR EACH STATEMENT "
-					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
-					  q(psprintf("_vectorizer_src_trg_%d_upd", id)), src, id),
-			 SPI_OK_UTILITY);
-	spi_exec(psprintf("CREATE TRIGGER %s AFTER TRUNCATE ON %s FOR EACH STATEMENT "
-					  "EXECUTE FUNCTION ai._vectorizer_capture('%d')",
-					  q(psprintf("_vectorizer_src_trg_%d_trunc", id)), src, id),
-			 SPI_OK_UTILITY);
+	foreach(lc, sqlgen_capture_triggers(id, src))
+		spi_exec(lfirst(lc), SPI_OK_UTILITY);
 	role_switch_end(&rs);
 	if (roles != NIL)
 	{
@@ -745,7 +616,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(source_pk_json(pkcols)));
 		values[3] = ObjectIdGetDatum(created_relid(target_schema, target_table));
 		values[4] = ObjectIdGetDatum(created_relid(view_schema, view_name));
-		values[5] = DirectFunctionCall1(namein, CStringGetDatum(psprintf("_vectorizer_src_trg_%d", id)));
+		values[5] = DirectFunctionCall1(namein, CStringGetDatum(sqlgen_trigger_prefix(id)));
 		values[6] = ObjectIdGetDatum(created_relid(queue_schema, queue_table));
 		values[7] = ObjectIdGetDatum(created_relid(queue_schema, lease_table));
 		values[8] = ObjectIdGetDatum(created_relid(queue_schema, failed_table));
@@ -762,7 +633,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s", queue, keys, keys, src),
 				 SPI_OK_INSERT);
 		if (SPI_processed > 0)
-			Async_Notify(AI_NOTIFY_CHANNEL, psprintf("%d", id));
+			queue_notify_work(id);
 	}
 	role_switch_end(&rs);
 
@@ -800,7 +671,7 @@ drop_capture_triggers(const Vectorizer *v)
 	for (uint64 i = 0; i < SPI_processed; i++)
 		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
 	foreach(lc, names)
-		spi_exec(psprintf("DROP TRIGGER %s ON %s", q(lfirst(lc)), v->source_name),
+		spi_exec(psprintf("DROP TRIGGER %s ON %s", sqlgen_ident(lfirst(lc)), v->source_name),
 				 SPI_OK_UTILITY);
 }
 

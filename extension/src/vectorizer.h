@@ -1,20 +1,12 @@
 /*
- * vectorizer.h: helpers shared by the vectorizer DDL and change capture.
+ * vectorizer.h: what vectorizer.c shares with the event trigger (event.c).
  */
 #ifndef AI_VECTORIZER_H
 #define AI_VECTORIZER_H
 
 #include "ai.h"
-#include "nodes/pg_list.h"
 
-#define AI_VERSION "0.1.0"
-
-/* NOTIFY channel the capture triggers signal new work on; payload: the id */
-#define AI_NOTIFY_CHANNEL "ai_vectorizer_work"
-
-extern char *pk_list(List *names, const char *prefix);
-extern char *pk_join(List *names, const char *left, const char *right);
-extern List *template_names(const char *tmpl);
+/* Drops the queue tables still there; the caller acts as the owner. */
 extern void vectorizer_drop_queues(const Vectorizer *v);
 
 #endif							/* AI_VECTORIZER_H */
