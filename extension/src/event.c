@@ -19,7 +19,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
-#include "vectorizer.h"
+#include "vectorizer_drop.h"
 
 PG_FUNCTION_INFO_V1(_vectorizer_handle_drops);
 

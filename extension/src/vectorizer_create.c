@@ -1,16 +1,21 @@
 /*
- * vectorizer.c: ai.create_vectorizer and ai.drop_vectorizer.
+ * vectorizer_create.c: ai.create_vectorizer, a check phase then a create
+ * phase.
  *
- * create_vectorizer checks everything before it creates anything: the source
- * (a table with a primary key, owned by the caller), every configuration,
- * the chunk column, the template's names, the dimensions against the index,
- * the names of the objects to create and the roles to grant to. It then
- * creates, in one transaction:
- *   - as the caller: the store table, the view and the capture triggers, so
- *     the caller owns what lives in their schemas;
- *   - as the extension's owner: the catalog row and the queue tables.
- * All DDL is generated here with quoted identifiers and run through SPI with
- * search_path set to pg_catalog; values go in as bound parameters.
+ * The check phase (create_check, then create_check_queues once the id is
+ * drawn: the default queue names hold it) looks at everything before
+ * anything is created: the source (a table with a primary key, owned by
+ * the caller), every configuration, the chunk column, the template's
+ * names, the dimensions against the index, the names of the objects to
+ * create and the roles to grant to. The create phase then creates, in one
+ * transaction:
+ *   - as the caller (create_caller_objects): the store table, the view and
+ *     the grants on them, so the caller owns what lives in their schemas;
+ *     the capture triggers are attached as the extension's owner;
+ *   - as the extension's owner (create_owner_objects): the queue tables,
+ *     the catalog row and the existing rows' keys.
+ * All DDL is generated with quoted identifiers (sqlgen.c) and run through
+ * SPI with search_path set to pg_catalog; values go in as bound parameters.
  */
 #include "postgres.h"
 
@@ -24,30 +29,55 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
+#include "config.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "queue.h"
+#include "sqlgen.h"
+#include "store.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "config.h"
-#include "queue.h"
-#include "sqlgen.h"
-#include "store.h"
-#include "vectorizer.h"
-
 PG_FUNCTION_INFO_V1(create_vectorizer);
-PG_FUNCTION_INFO_V1(drop_vectorizer);
 
 /* Column names of the store table, which source key columns may not use. */
 static const char *const store_columns[] = {"embedding_uuid", "chunk_seq", "chunk", "embedding"};
+
+/* What the check phase found, for the create phase. */
+typedef struct CreateRequest
+{
+	Oid			source_oid;
+	Relation	rel;			/* the source, locked until commit */
+	Jsonb	   *embedding,
+			   *chunking,
+			   *indexing,
+			   *formatting,
+			   *scheduling,
+			   *processing;
+	bool		enqueue_existing;
+	int64		dims;
+	List	   *pkcols;			/* PkColumn */
+	List	   *pknames;		/* char * */
+	List	   *roles;			/* String: grant_to */
+	char	   *src_schema,
+			   *src_table,
+			   *src;
+	char	   *target_schema,
+			   *target_table,
+			   *view_schema,
+			   *view_name;
+	int32		id;
+	char	   *queue_schema,
+			   *queue_table,
+			   *lease_table,
+			   *failed_table;
+} CreateRequest;
 
 static List *
 read_primary_key(Relation rel)
@@ -374,186 +404,181 @@ view_select_list(Relation rel)
 	return buf.data;
 }
 
-Datum
-create_vectorizer(PG_FUNCTION_ARGS)
+/*
+ * Check phase, part 1: the arguments, the source and the names of the
+ * store and the view. Opens and locks the source (r->rel).
+ */
+static void
+create_check(FunctionCallInfo fcinfo, CreateRequest *r)
 {
-	Oid			source_oid;
 	Relation	rel;
-	Jsonb	   *embedding,
-			   *chunking,
-			   *indexing,
-			   *formatting,
-			   *scheduling,
-			   *processing;
-	List	   *pkcols;
-	List	   *pknames = NIL;
-	List	   *roles;
-	ListCell   *lc;
-	char	   *src_schema,
-			   *src_table,
-			   *src;
-	char	   *target_schema,
-			   *target_table,
-			   *view_schema,
-			   *view_name,
-			   *queue_schema,
-			   *queue_table,
-			   *lease_table,
-			   *failed_table;
-	char	   *store,
-			   *view,
-			   *queue,
-			   *lease,
-			   *failed,
-			   *vector_type;
-	int64		dims;
-	int32		id;
-	bool		enqueue_existing;
-	Oid			owner = ai_extension_owner();
-	Oid			caller = GetUserId();
-	RoleSwitch	rs;
-	int			guc_level;
-	char	   *keys,
-			   *who;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("source table is required"),
 				 errhint("Pass the table to vectorize, for example 'blog_posts'.")));
-	source_oid = PG_GETARG_OID(0);
+	r->source_oid = PG_GETARG_OID(0);
 
-	/* 1. configurations */
-	embedding = required_config(fcinfo, 1, "embedding");
-	chunking = required_config(fcinfo, 2, "chunking");
-	indexing = resolve_indexing(optional_config(fcinfo, 3, "indexing",
-												"{\"implementation\": \"default\"}"));
-	formatting = optional_config(fcinfo, 4, "formatting",
-								 "{\"implementation\": \"python_template\"}");
-	scheduling = resolve_scheduling(optional_config(fcinfo, 5, "scheduling",
-													"{\"implementation\": \"default\"}"));
-	processing = optional_config(fcinfo, 6, "processing",
-								 "{\"implementation\": \"default\"}");
-	enqueue_existing = PG_ARGISNULL(14) ? true : PG_GETARG_BOOL(14);
+	/* configurations */
+	r->embedding = required_config(fcinfo, 1, "embedding");
+	r->chunking = required_config(fcinfo, 2, "chunking");
+	r->indexing = resolve_indexing(optional_config(fcinfo, 3, "indexing",
+												   "{\"implementation\": \"default\"}"));
+	r->formatting = optional_config(fcinfo, 4, "formatting",
+									"{\"implementation\": \"python_template\"}");
+	r->scheduling = resolve_scheduling(optional_config(fcinfo, 5, "scheduling",
+													   "{\"implementation\": \"default\"}"));
+	r->processing = optional_config(fcinfo, 6, "processing",
+									"{\"implementation\": \"default\"}");
+	r->enqueue_existing = PG_ARGISNULL(14) ? true : PG_GETARG_BOOL(14);
 
-	(void) config_get_int(embedding, "dimensions", &dims);
-	if (strcmp(config_get_string(indexing, "implementation"), "hnsw") == 0 &&
-		dims > AI_HNSW_MAX_DIM)
+	(void) config_get_int(r->embedding, "dimensions", &r->dims);
+	if (strcmp(config_get_string(r->indexing, "implementation"), "hnsw") == 0 &&
+		r->dims > AI_HNSW_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an HNSW index cannot hold %lld dimensions", (long long) dims),
+				 errmsg("an HNSW index cannot hold %lld dimensions", (long long) r->dims),
 				 errhint("pgvector indexes at most %d dimensions: use fewer dimensions or indexing => ai.indexing_none().",
 						 AI_HNSW_MAX_DIM)));
 
-	/* 2. the source: a table with a primary key, owned by the caller */
-	rel = table_open(source_oid, ShareRowExclusiveLock);
-	src_schema = get_namespace_name(RelationGetNamespace(rel));
-	src_table = pstrdup(RelationGetRelationName(rel));
-	src = qualified(src_schema, src_table);
+	/* the source: a table with a primary key, owned by the caller */
+	rel = r->rel = table_open(r->source_oid, ShareRowExclusiveLock);
+	r->src_schema = get_namespace_name(RelationGetNamespace(rel));
+	r->src_table = pstrdup(RelationGetRelationName(rel));
+	r->src = qualified(r->src_schema, r->src_table);
 	if (rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s is not a table", src),
+				 errmsg("%s is not a table", r->src),
 				 errhint("A vectorizer's source must be an ordinary or partitioned table.")));
 	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s is a temporary table", src),
+				 errmsg("%s is a temporary table", r->src),
 				 errhint("A vectorizer outlives sessions: vectorize a permanent table.")));
-	if (!pg_class_ownercheck(source_oid, caller))
+	if (!pg_class_ownercheck(r->source_oid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s to create a vectorizer on it", src),
+				 errmsg("must be owner of table %s to create a vectorizer on it", r->src),
 				 errhint("Run create_vectorizer as the table's owner.")));
-	pkcols = read_primary_key(rel);
-	foreach(lc, pkcols)
-		pknames = lappend(pknames, ((PkColumn *) lfirst(lc))->name);
-	check_chunk_column(rel, config_get_string(chunking, "chunk_column"));
-	check_template(rel, config_get_string(formatting, "template"));
+	r->pkcols = read_primary_key(rel);
+	r->pknames = NIL;
+	{
+		ListCell   *lc;
 
-	/* 3. names of the objects to create */
-	target_schema = name_arg(fcinfo, 7, src_schema);
-	target_table = name_arg(fcinfo, 8, sqlgen_store_name(src_table));
-	view_schema = name_arg(fcinfo, 9, src_schema);
-	view_name = name_arg(fcinfo, 10, sqlgen_view_name(src_table));
-	if (strcmp(target_schema, view_schema) == 0 && strcmp(target_table, view_name) == 0)
+		foreach(lc, r->pkcols)
+			r->pknames = lappend(r->pknames, ((PkColumn *) lfirst(lc))->name);
+	}
+	check_chunk_column(rel, config_get_string(r->chunking, "chunk_column"));
+	check_template(rel, config_get_string(r->formatting, "template"));
+
+	/* names of the objects to create */
+	r->target_schema = name_arg(fcinfo, 7, r->src_schema);
+	r->target_table = name_arg(fcinfo, 8, sqlgen_store_name(r->src_table));
+	r->view_schema = name_arg(fcinfo, 9, r->src_schema);
+	r->view_name = name_arg(fcinfo, 10, sqlgen_view_name(r->src_table));
+	if (strcmp(r->target_schema, r->view_schema) == 0 &&
+		strcmp(r->target_table, r->view_name) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("target table and view are both named %s",
-						qualified(target_schema, target_table)),
+						qualified(r->target_schema, r->target_table)),
 				 errhint("Give target_table and view_name different names.")));
-	check_name_free(target_schema, target_table, "target table");
-	check_name_free(view_schema, view_name, "view");
-	check_create_privilege(target_schema, "target table");
-	check_create_privilege(view_schema, "view");
-	roles = grantees(fcinfo, 13);
+	check_name_free(r->target_schema, r->target_table, "target table");
+	check_name_free(r->view_schema, r->view_name, "view");
+	check_create_privilege(r->target_schema, "target table");
+	check_create_privilege(r->view_schema, "view");
+	r->roles = grantees(fcinfo, 13);
+}
 
-	SPI_connect();
-	guc_level = ai_pin_search_path();
+/*
+ * Check phase, part 2, with SPI connected: draws the id (as the owner of
+ * its sequence) and checks the queue tables' names, which hold it.
+ */
+static void
+create_check_queues(FunctionCallInfo fcinfo, CreateRequest *r)
+{
+	RoleSwitch	rs;
+	bool		isnull;
 
-	role_switch_begin(&rs, owner);
+	role_switch_begin(&rs, ai_extension_owner());
 	spi_exec("SELECT pg_catalog.nextval('ai.vectorizer_id_seq')::int", SPI_OK_SELECT);
 	role_switch_end(&rs);
-	{
-		bool		isnull;
+	r->id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	queue_schema = name_arg(fcinfo, 11, "ai");
-	sqlgen_queue_names(id, PG_ARGISNULL(12) ? NULL : NameStr(*PG_GETARG_NAME(12)),
-					   &queue_table, &lease_table, &failed_table);
+	r->queue_schema = name_arg(fcinfo, 11, "ai");
+	sqlgen_queue_names(r->id, PG_ARGISNULL(12) ? NULL : NameStr(*PG_GETARG_NAME(12)),
+					   &r->queue_table, &r->lease_table, &r->failed_table);
 	/* the default, schema ai, is the extension's own; any other needs CREATE */
 	if (!PG_ARGISNULL(11))
-		check_create_privilege(queue_schema, "queue table");
-	check_name_free(queue_schema, queue_table, "queue table");
-	check_name_free(queue_schema, lease_table, "lease table");
-	check_name_free(queue_schema, failed_table, "failed queue table");
+		check_create_privilege(r->queue_schema, "queue table");
+	check_name_free(r->queue_schema, r->queue_table, "queue table");
+	check_name_free(r->queue_schema, r->lease_table, "lease table");
+	check_name_free(r->queue_schema, r->failed_table, "failed queue table");
+}
 
-	store = qualified(target_schema, target_table);
-	view = qualified(view_schema, view_name);
-	queue = qualified(queue_schema, queue_table);
-	lease = qualified(queue_schema, lease_table);
-	failed = qualified(queue_schema, failed_table);
-	vector_type = psprintf("%s.vector(%lld)",
-						   sqlgen_ident(vector_schema()),
-						   (long long) dims);
-	keys = pk_list(pknames, "");
-	who = role_list(roles);
+/* Create phase, as the caller: store, view, triggers, grants on what the caller owns. */
+static void
+create_caller_objects(const CreateRequest *r)
+{
+	char	   *store = qualified(r->target_schema, r->target_table);
+	char	   *view = qualified(r->view_schema, r->view_name);
+	char	   *keys = pk_list(r->pknames, "");
+	char	   *vector_type = psprintf("%s.vector(%lld)", sqlgen_ident(vector_schema()),
+									   (long long) r->dims);
+	RoleSwitch	rs;
+	ListCell   *lc;
 
-	/* 4. as the caller: store, view, triggers, grants on what the caller owns */
 	spi_exec(psprintf("CREATE TABLE %s ("
 					  "embedding_uuid uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid() PRIMARY KEY, "
 					  "%s"
 					  "chunk_seq int NOT NULL, chunk text NOT NULL, embedding %s NOT NULL, "
 					  "UNIQUE (%s, chunk_seq), "
 					  "FOREIGN KEY (%s) REFERENCES %s (%s) ON DELETE CASCADE ON UPDATE CASCADE)",
-					  store, pk_column_defs(pkcols), vector_type, keys, keys, src, keys),
+					  store, pk_column_defs(r->pkcols), vector_type, keys, keys, r->src, keys),
 			 SPI_OK_UTILITY);
 	/* vectors stay inline: exact scans read them without TOAST lookups */
 	spi_exec(psprintf("ALTER TABLE %s ALTER COLUMN embedding SET STORAGE MAIN", store),
 			 SPI_OK_UTILITY);
 	spi_exec(psprintf("CREATE VIEW %s AS SELECT %s FROM %s t JOIN %s s ON %s",
-					  view, view_select_list(rel), store, src, pk_join(pknames, "t", "s")),
+					  view, view_select_list(r->rel), store, r->src,
+					  pk_join(r->pknames, "t", "s")),
 			 SPI_OK_UTILITY);
 	/*
 	 * The triggers are attached by the extension's owner: the capture
 	 * function is not executable by PUBLIC, so that no role can attach it
 	 * to a table of its own and so reach another vectorizer's queue.
 	 */
-	role_switch_begin(&rs, owner);
-	foreach(lc, sqlgen_capture_triggers(id, src))
+	role_switch_begin(&rs, ai_extension_owner());
+	foreach(lc, sqlgen_capture_triggers(r->id, r->src))
 		spi_exec(lfirst(lc), SPI_OK_UTILITY);
 	role_switch_end(&rs);
-	if (roles != NIL)
+	if (r->roles != NIL)
 	{
+		char	   *who = role_list(r->roles);
+
 		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s", store, who),
 				 SPI_OK_UTILITY);
 		spi_exec(psprintf("GRANT SELECT ON %s TO %s", view, who), SPI_OK_UTILITY);
-		spi_exec(psprintf("GRANT SELECT ON %s TO %s", src, who), SPI_OK_UTILITY);
+		spi_exec(psprintf("GRANT SELECT ON %s TO %s", r->src, who), SPI_OK_UTILITY);
 	}
+}
 
-	/* 5. as the extension's owner: queues, catalog row, existing rows */
+/* Create phase, as the extension's owner: queues, catalog row, existing rows. */
+static void
+create_owner_objects(const CreateRequest *r)
+{
+	Oid			owner = ai_extension_owner();
+	Oid			caller = GetUserId();
+	char	   *queue = qualified(r->queue_schema, r->queue_table);
+	char	   *lease = qualified(r->queue_schema, r->lease_table);
+	char	   *failed = qualified(r->queue_schema, r->failed_table);
+	char	   *keys = pk_list(r->pknames, "");
+	List	   *roles = r->roles;
+	RoleSwitch	rs;
+
 	role_switch_begin(&rs, owner);
 	/*
 	 * The queue is append-only: writers pay for one plain insert a key, the
@@ -564,7 +589,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	 */
 	spi_exec(psprintf("CREATE TABLE %s (%s"
 					  "queued_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
-					  queue, pk_column_defs(pkcols)),
+					  queue, pk_column_defs(r->pkcols)),
 			 SPI_OK_UTILITY);
 	spi_exec(psprintf("CREATE INDEX ON %s (%s)", queue, keys), SPI_OK_UTILITY);
 
@@ -582,7 +607,7 @@ create_vectorizer(PG_FUNCTION_ARGS)
 					  "retry_after timestamptz, "
 					  "last_error text, "
 					  "PRIMARY KEY (%s))",
-					  lease, pk_column_defs(pkcols), keys),
+					  lease, pk_column_defs(r->pkcols), keys),
 			 SPI_OK_UTILITY);
 
 	/* Keys that failed too often wait here for an operator's retry. */
@@ -591,13 +616,15 @@ create_vectorizer(PG_FUNCTION_ARGS)
 					  "failed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
 					  "last_error text, "
 					  "PRIMARY KEY (%s))",
-					  failed, pk_column_defs(pkcols), keys),
+					  failed, pk_column_defs(r->pkcols), keys),
 			 SPI_OK_UTILITY);
 	if (caller != owner)
-		roles = list_append_unique(roles, makeString(GetUserNameFromId(caller, false)));
+		roles = list_append_unique(list_copy(roles),
+								   makeString(GetUserNameFromId(caller, false)));
 	if (roles != NIL)
 	{
-		who = role_list(roles);
+		char	   *who = role_list(roles);
+
 		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s, %s, %s TO %s",
 						  queue, lease, failed, who), SPI_OK_UTILITY);
 		spi_exec(psprintf("GRANT EXECUTE ON FUNCTION "
@@ -611,126 +638,50 @@ create_vectorizer(PG_FUNCTION_ARGS)
 		NAMEOID, REGCLASSOID, REGCLASSOID, REGCLASSOID, JSONBOID};
 		Datum		values[10];
 
-		values[0] = Int32GetDatum(id);
-		values[1] = ObjectIdGetDatum(source_oid);
-		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(source_pk_json(pkcols)));
-		values[3] = ObjectIdGetDatum(created_relid(target_schema, target_table));
-		values[4] = ObjectIdGetDatum(created_relid(view_schema, view_name));
-		values[5] = DirectFunctionCall1(namein, CStringGetDatum(sqlgen_trigger_prefix(id)));
-		values[6] = ObjectIdGetDatum(created_relid(queue_schema, queue_table));
-		values[7] = ObjectIdGetDatum(created_relid(queue_schema, lease_table));
-		values[8] = ObjectIdGetDatum(created_relid(queue_schema, failed_table));
+		values[0] = Int32GetDatum(r->id);
+		values[1] = ObjectIdGetDatum(r->source_oid);
+		values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(source_pk_json(r->pkcols)));
+		values[3] = ObjectIdGetDatum(created_relid(r->target_schema, r->target_table));
+		values[4] = ObjectIdGetDatum(created_relid(r->view_schema, r->view_name));
+		values[5] = DirectFunctionCall1(namein, CStringGetDatum(sqlgen_trigger_prefix(r->id)));
+		values[6] = ObjectIdGetDatum(created_relid(r->queue_schema, r->queue_table));
+		values[7] = ObjectIdGetDatum(created_relid(r->queue_schema, r->lease_table));
+		values[8] = ObjectIdGetDatum(created_relid(r->queue_schema, r->failed_table));
 		values[9] = DirectFunctionCall1(jsonb_in,
-										CStringGetDatum(config_json(embedding, chunking, formatting,
-																	indexing, scheduling, processing)));
+										CStringGetDatum(config_json(r->embedding, r->chunking,
+																	r->formatting, r->indexing,
+																	r->scheduling, r->processing)));
 		spi_exec_params("INSERT INTO ai._vectorizer (id, source, source_pk, target, \"view\", "
 						"trigger_name, queue, queue_lease, queue_failed, config) "
 						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 						10, types, values, NULL, SPI_OK_INSERT);
 	}
-	if (enqueue_existing)
+	if (r->enqueue_existing)
 	{
-		spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s", queue, keys, keys, src),
+		spi_exec(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s", queue, keys, keys, r->src),
 				 SPI_OK_INSERT);
 		if (SPI_processed > 0)
-			queue_notify_work(id);
+			queue_notify_work(r->id);
 	}
 	role_switch_end(&rs);
-
-	ai_restore_search_path(guc_level);
-	SPI_finish();
-	table_close(rel, NoLock);
-	PG_RETURN_INT32(id);
 }
 
-/*
- * Drops the capture triggers of vectorizer `v` on its source: every trigger
- * there that calls ai._vectorizer_capture with this vectorizer's id, found
- * in pg_trigger whatever the source and the triggers are called now.
- */
-static void
-drop_capture_triggers(const Vectorizer *v)
-{
-	Oid			types[2] = {OIDOID, TEXTOID};
-	Datum		values[2] = {ObjectIdGetDatum(v->source),
-	CStringGetTextDatum(psprintf("%d", v->id))};
-	List	   *names = NIL;
-	ListCell   *lc;
-
-	if (v->source_name == NULL)
-		return;					/* gone, and its triggers with it */
-	/* tgargs holds each argument followed by a NUL byte */
-	spi_exec_params("SELECT t.tgname FROM pg_catalog.pg_trigger t "
-					"WHERE t.tgrelid = $1 AND NOT t.tgisinternal "
-					"AND t.tgfoid = 'ai._vectorizer_capture()'::pg_catalog.regprocedure "
-					"AND t.tgnargs = 1 "
-					"AND t.tgargs = pg_catalog.convert_to($2, 'UTF8') "
-					"OPERATOR(pg_catalog.||) '\\x00'::pg_catalog.bytea "
-					"ORDER BY t.tgname",
-					2, types, values, NULL, SPI_OK_SELECT);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		names = lappend(names, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-	foreach(lc, names)
-		spi_exec(psprintf("DROP TRIGGER %s ON %s", sqlgen_ident(lfirst(lc)), v->source_name),
-				 SPI_OK_UTILITY);
-}
-
-/*
- * ai.drop_vectorizer(id int, drop_all boolean DEFAULT false)
- * Removes the triggers, the queues and the catalog row; with drop_all also
- * the view and the store table. Every object is the one the catalog holds
- * by OID, under whatever name it has now.
- */
 Datum
-drop_vectorizer(PG_FUNCTION_ARGS)
+create_vectorizer(PG_FUNCTION_ARGS)
 {
-	int32		id = PG_GETARG_INT32(0);
-	bool		drop_all = PG_GETARG_BOOL(1);
-	Vectorizer *v;
-	RoleSwitch	rs;
+	CreateRequest r = {0};
 	int			guc_level;
 
+	create_check(fcinfo, &r);
 	SPI_connect();
 	guc_level = ai_pin_search_path();
+	create_check_queues(fcinfo, &r);
 
-	v = vectorizer_fetch(id);
-	vectorizer_check_owner(v);
-
-	drop_capture_triggers(v);
-	if (drop_all)
-	{
-		if (v->view_name != NULL)
-			spi_exec(psprintf("DROP VIEW %s", v->view_name), SPI_OK_UTILITY);
-		if (v->target_name != NULL)
-			spi_exec(psprintf("DROP TABLE %s", v->target_name), SPI_OK_UTILITY);
-	}
-
-	role_switch_begin(&rs, ai_extension_owner());
-	vectorizer_drop_queues(v);
-	{
-		Oid			types[1] = {INT4OID};
-		Datum		values[1] = {Int32GetDatum(id)};
-
-		spi_exec_params("DELETE FROM ai._vectorizer WHERE id = $1", 1, types, values,
-						NULL, SPI_OK_DELETE);
-	}
-	role_switch_end(&rs);
+	create_caller_objects(&r);
+	create_owner_objects(&r);
 
 	ai_restore_search_path(guc_level);
 	SPI_finish();
-	PG_RETURN_VOID();
-}
-
-/*
- * Drops a vectorizer's queue tables, those that are still there; the caller
- * has switched to the owner.
- */
-void
-vectorizer_drop_queues(const Vectorizer *v)
-{
-	const char *const queues[] = {v->queue_name, v->queue_lease_name, v->queue_failed_name};
-
-	for (size_t i = 0; i < lengthof(queues); i++)
-		if (queues[i] != NULL)
-			spi_exec(psprintf("DROP TABLE %s", queues[i]), SPI_OK_UTILITY);
+	table_close(r.rel, NoLock);
+	PG_RETURN_INT32(r.id);
 }
