@@ -110,6 +110,19 @@ CREATE FUNCTION ai._vectorizer_config(config_type text, config jsonb)
 RETURNS jsonb AS 'MODULE_PATHNAME', '_vectorizer_config'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- The table ai._vectorizer_config checks against (src/config.c), row by
+-- row: every field of every implementation with its JSON type, whether it
+-- is required, the default stored when it is left out, its numeric range
+-- and its allowed values. One row with a NULL field for an implementation
+-- that takes none. The one source of truth the builders below, the Python
+-- classes and the worker are tested against (python/tests/test_config_spec.py).
+-- It reveals nothing but the schema, so every role may call it.
+CREATE FUNCTION ai._vectorizer_config_spec()
+RETURNS TABLE (config_type text, implementation text, field text, type text,
+               required boolean, "default" jsonb, min float8, max float8, choices text[])
+AS 'MODULE_PATHNAME', '_vectorizer_config_spec'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 CREATE FUNCTION ai.embedding_openai
 ( model        text
 , dimensions   int

@@ -10,20 +10,28 @@
  * written by hand and one made by a builder function are stored alike.
  * Cross-field rules (overlap below size, ef_construction against m) follow.
  * All results are palloc'd in the caller's memory context.
+ *
+ * The table is the one source of truth for the configuration schema:
+ * ai._vectorizer_config_spec() exports it as rows, and
+ * python/tests/test_config_spec.py checks the SQL builders' defaults, the
+ * Python configuration classes and the worker's reading against it.
  */
 #include "postgres.h"
 
 #include <float.h>
 
 #include "ai.h"
+#include "catalog/pg_type.h"
 #include "config.h"
 #include "pgai_json.h"
 #include "pgai_text.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "nodes/value.h"
+#include "funcapi.h"
 #include "pgtime.h"
 #include "sqlstate.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
@@ -32,6 +40,7 @@
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(_vectorizer_config);
+PG_FUNCTION_INFO_V1(_vectorizer_config_spec);
 
 typedef enum FieldType
 {
@@ -851,4 +860,95 @@ template_names(const char *src)
 	}
 	PG_END_TRY();
 	return names;
+}
+
+/* The type's name in ai._vectorizer_config_spec(). */
+static const char *
+spec_type_name(FieldType t)
+{
+	switch (t)
+	{
+		case FT_STRING:
+			return "string";
+		case FT_INT:
+			return "integer";
+		case FT_FLOAT:
+			return "number";
+		case FT_BOOL:
+			return "boolean";
+		case FT_OBJECT:
+			return "object";
+		case FT_STRING_ARRAY:
+			return "string[]";
+		case FT_INTERVAL:
+			return "interval";
+		case FT_TIMESTAMPTZ:
+			return "timestamptz";
+		case FT_TIMEZONE:
+			return "timezone";
+	}
+	return "?";
+}
+
+/*
+ * ai._vectorizer_config_spec() returns table (config_type, implementation,
+ * field, type, required, "default" jsonb, min, max, choices text[])
+ * The field table above, row by row, for tests and tools: one row per
+ * field in table order, and one row with a NULL field for an
+ * implementation that takes none. min and max are set for numbers with a
+ * range; "default" is what config_check fills in for an absent field.
+ */
+Datum
+_vectorizer_config_spec(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (size_t i = 0; i < lengthof(impls); i++)
+	{
+		const FieldSpec *f = impls[i].fields;
+
+		do
+		{
+			Datum		values[9] = {0};
+			bool		nulls[9] = {false};
+
+			values[0] = CStringGetTextDatum(impls[i].config_type);
+			values[1] = CStringGetTextDatum(impls[i].implementation);
+			if (f->key == NULL)
+			{
+				for (int k = 2; k < 9; k++)
+					nulls[k] = true;
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+				break;
+			}
+			values[2] = CStringGetTextDatum(f->key);
+			values[3] = CStringGetTextDatum(spec_type_name(f->type));
+			values[4] = BoolGetDatum(f->required);
+			nulls[5] = f->default_json == NULL;
+			if (f->default_json != NULL)
+				values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(f->default_json));
+			/* the range check_field applies */
+			nulls[6] = nulls[7] = !((f->type == FT_INT || f->type == FT_FLOAT) &&
+									 f->min < f->max + 0.5);
+			values[6] = Float8GetDatum(f->min);
+			values[7] = Float8GetDatum(f->max);
+			nulls[8] = f->choices == NULL;
+			if (f->choices != NULL)
+			{
+				int			n = 0;
+				Datum	   *elems;
+
+				while (f->choices[n] != NULL)
+					n++;
+				elems = palloc(sizeof(Datum) * n);
+				for (int k = 0; k < n; k++)
+					elems[k] = CStringGetTextDatum(f->choices[k]);
+				values[8] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+															TYPALIGN_INT));
+			}
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		} while ((++f)->key != NULL);
+	}
+	return (Datum) 0;
 }
