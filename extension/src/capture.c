@@ -24,9 +24,6 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "ai.h"
-#include "catalog.h"
-#include "config.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -39,6 +36,10 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
+
+#include "ai.h"
+#include "catalog.h"
+#include "config.h"
 #include "queue.h"
 #include "sqlgen.h"
 

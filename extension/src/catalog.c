@@ -15,26 +15,27 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
-#include "catalog.h"
-#include "config.h"
-#include "sqlgen.h"
-#include "catalog/pg_extension.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/syscache.h"
-#include "access/table.h"
-#include "access/genam.h"
-#include "catalog/indexing.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+#include "config.h"
+#include "sqlgen.h"
 
 int
 spi_exec(const char *sql, int expected)

@@ -20,17 +20,11 @@
 
 #include <float.h>
 
-#include "ai.h"
-#include "catalog/pg_type.h"
-#include "config.h"
-#include "pgai_json.h"
-#include "pgai_text.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
-#include "nodes/value.h"
 #include "funcapi.h"
+#include "nodes/value.h"
 #include "pgtime.h"
-#include "sqlstate.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -38,6 +32,12 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
+
+#include "ai.h"
+#include "config.h"
+#include "pgai_json.h"
+#include "pgai_text.h"
+#include "sqlstate.h"
 
 PG_FUNCTION_INFO_V1(_vectorizer_config);
 PG_FUNCTION_INFO_V1(_vectorizer_config_spec);

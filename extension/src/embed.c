@@ -5,10 +5,11 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "embed.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+
+#include "embed.h"
 
 /* pgvector's on-disk layout of a vector (src/vector.h), which is stable */
 typedef struct AiVector

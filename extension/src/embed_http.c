@@ -28,10 +28,6 @@
 
 #include <ctype.h>
 
-#include "ai.h"
-#include "guc.h"
-#include "keys.h"
-#include "sqlstate.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -42,9 +38,13 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "ai.h"
 #include "embed.h"
+#include "guc.h"
+#include "keys.h"
 #include "pgai_json.h"
 #include "pgai_provider.h"
+#include "sqlstate.h"
 
 PG_FUNCTION_INFO_V1(openai_embed);
 PG_FUNCTION_INFO_V1(openai_embed_array);

@@ -18,9 +18,6 @@
  */
 #include "postgres.h"
 
-#include "ai.h"
-#include "guc.h"
-#include "sqlstate.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -30,8 +27,11 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
+#include "ai.h"
 #include "embed.h"
+#include "guc.h"
 #include "pgai_model.h"
+#include "sqlstate.h"
 
 PG_FUNCTION_INFO_V1(sentence_transformers_embed);
 PG_FUNCTION_INFO_V1(sentence_transformers_embed_array);

@@ -13,8 +13,6 @@
  */
 #include "postgres.h"
 
-#include "ai.h"
-#include "catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -25,6 +23,9 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+
+#include "ai.h"
+#include "catalog.h"
 
 PG_FUNCTION_INFO_V1(vectorizer_record_error);
 

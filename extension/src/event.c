@@ -12,13 +12,14 @@
  */
 #include "postgres.h"
 
-#include "ai.h"
-#include "catalog.h"
 #include "catalog/namespace.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+
+#include "ai.h"
+#include "catalog.h"
 #include "vectorizer_drop.h"
 
 PG_FUNCTION_INFO_V1(_vectorizer_handle_drops);

@@ -28,9 +28,10 @@
 
 #include <stdlib.h>
 
+#include "utils/guc.h"
+
 #include "keys.h"
 #include "sqlstate.h"
-#include "utils/guc.h"
 
 static bool preloaded = false;
 static GucSource openai_key_source = PGC_S_DEFAULT;

@@ -10,8 +10,6 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "ai.h"
-#include "catalog.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -20,6 +18,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+
+#include "ai.h"
+#include "catalog.h"
 #include "queue.h"
 #include "sqlgen.h"
 

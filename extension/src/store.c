@@ -21,10 +21,6 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "ai.h"
-#include "catalog.h"
-#include "sqlstate.h"
-#include "store.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
@@ -43,6 +39,11 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
+
+#include "ai.h"
+#include "catalog.h"
+#include "sqlstate.h"
+#include "store.h"
 
 PG_FUNCTION_INFO_V1(vectorizer_store_replace);
 

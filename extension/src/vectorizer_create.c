@@ -21,21 +21,15 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "ai.h"
-#include "catalog.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
-#include "config.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "queue.h"
-#include "sqlgen.h"
-#include "store.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -43,6 +37,13 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+
+#include "ai.h"
+#include "catalog.h"
+#include "config.h"
+#include "queue.h"
+#include "sqlgen.h"
+#include "store.h"
 
 PG_FUNCTION_INFO_V1(create_vectorizer);
 

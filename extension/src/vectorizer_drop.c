@@ -8,13 +8,14 @@
  */
 #include "postgres.h"
 
-#include "ai.h"
-#include "catalog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "sqlgen.h"
 #include "utils/builtins.h"
+
+#include "ai.h"
+#include "catalog.h"
+#include "sqlgen.h"
 #include "vectorizer_drop.h"
 
 PG_FUNCTION_INFO_V1(drop_vectorizer);
