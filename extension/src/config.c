@@ -82,25 +82,40 @@ static const char *const diskann_layouts[] = {"memory_optimized", "plain", NULL}
 
 #define END_FIELDS {NULL, 0, false, NULL, 0, 0, NULL}
 
+/*
+ * Fields several implementations share, written once so that their
+ * defaults and ranges cannot differ between them.
+ */
+#define MODEL_AND_DIMENSIONS_FIELDS \
+	{"model", FT_STRING, true, NULL, 0, 0, NULL}, \
+	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL}
+#define CHUNK_SIZE_FIELDS \
+	{"chunk_column", FT_STRING, true, NULL, 0, 0, NULL}, \
+	{"chunk_size", FT_INT, false, "800", 1, PG_INT32_MAX, NULL}, \
+	{"chunk_overlap", FT_INT, false, "400", 0, PG_INT32_MAX, NULL}
+#define IS_SEPARATOR_REGEX_FIELD \
+	{"is_separator_regex", FT_BOOL, false, "false", 0, 0, NULL}
+#define MIN_ROWS_FIELD \
+	{"min_rows", FT_INT, false, "100000", 0, PG_INT32_MAX, NULL}
+#define CREATE_WHEN_QUEUE_EMPTY_FIELD \
+	{"create_when_queue_empty", FT_BOOL, false, "true", 0, 0, NULL}
+
 static const FieldSpec openai_fields[] = {
-	{"model", FT_STRING, true, NULL, 0, 0, NULL},
-	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL},
+	MODEL_AND_DIMENSIONS_FIELDS,
 	{"chat_user", FT_STRING, false, NULL, 0, 0, NULL},
 	{"api_key_name", FT_STRING, false, "\"OPENAI_API_KEY\"", 0, 0, NULL},
 	{"base_url", FT_STRING, false, NULL, 0, 0, NULL},
 	END_FIELDS
 };
 static const FieldSpec ollama_fields[] = {
-	{"model", FT_STRING, true, NULL, 0, 0, NULL},
-	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL},
+	MODEL_AND_DIMENSIONS_FIELDS,
 	{"base_url", FT_STRING, false, NULL, 0, 0, NULL},
 	{"options", FT_OBJECT, false, NULL, 0, 0, NULL},
 	{"keep_alive", FT_STRING, false, NULL, 0, 0, NULL},
 	END_FIELDS
 };
 static const FieldSpec voyageai_fields[] = {
-	{"model", FT_STRING, true, NULL, 0, 0, NULL},
-	{"dimensions", FT_INT, true, NULL, 1, AI_VECTOR_MAX_DIM, NULL},
+	MODEL_AND_DIMENSIONS_FIELDS,
 	{"input_type", FT_STRING, false, "\"document\"", 0, 0, voyage_input_types},
 	{"api_key_name", FT_STRING, false, "\"VOYAGE_API_KEY\"", 0, 0, NULL},
 	END_FIELDS
@@ -111,20 +126,16 @@ static const FieldSpec sentence_transformers_fields[] = {
 	END_FIELDS
 };
 static const FieldSpec character_fields[] = {
-	{"chunk_column", FT_STRING, true, NULL, 0, 0, NULL},
-	{"chunk_size", FT_INT, false, "800", 1, PG_INT32_MAX, NULL},
-	{"chunk_overlap", FT_INT, false, "400", 0, PG_INT32_MAX, NULL},
+	CHUNK_SIZE_FIELDS,
 	{"separator", FT_STRING, false, "\"\\n\\n\"", 0, 0, NULL},
-	{"is_separator_regex", FT_BOOL, false, "false", 0, 0, NULL},
+	IS_SEPARATOR_REGEX_FIELD,
 	END_FIELDS
 };
 static const FieldSpec recursive_fields[] = {
-	{"chunk_column", FT_STRING, true, NULL, 0, 0, NULL},
-	{"chunk_size", FT_INT, false, "800", 1, PG_INT32_MAX, NULL},
-	{"chunk_overlap", FT_INT, false, "400", 0, PG_INT32_MAX, NULL},
+	CHUNK_SIZE_FIELDS,
 	{"separators", FT_STRING_ARRAY, false,
 	"[\"\\n\\n\", \"\\n\", \".\", \"?\", \"!\", \" \", \"\"]", 0, 0, NULL},
-	{"is_separator_regex", FT_BOOL, false, "false", 0, 0, NULL},
+	IS_SEPARATOR_REGEX_FIELD,
 	END_FIELDS
 };
 static const FieldSpec template_fields[] = {
@@ -133,22 +144,22 @@ static const FieldSpec template_fields[] = {
 };
 static const FieldSpec no_fields[] = {END_FIELDS};
 static const FieldSpec hnsw_fields[] = {
-	{"min_rows", FT_INT, false, "100000", 0, PG_INT32_MAX, NULL},
+	MIN_ROWS_FIELD,
 	{"opclass", FT_STRING, false, "\"vector_cosine_ops\"", 0, 0, hnsw_opclasses},
 	{"m", FT_INT, false, NULL, 2, 100, NULL},
 	{"ef_construction", FT_INT, false, NULL, 4, 1000, NULL},
-	{"create_when_queue_empty", FT_BOOL, false, "true", 0, 0, NULL},
+	CREATE_WHEN_QUEUE_EMPTY_FIELD,
 	END_FIELDS
 };
 static const FieldSpec diskann_fields[] = {
-	{"min_rows", FT_INT, false, "100000", 0, PG_INT32_MAX, NULL},
+	MIN_ROWS_FIELD,
 	{"storage_layout", FT_STRING, false, NULL, 0, 0, diskann_layouts},
 	{"num_neighbors", FT_INT, false, NULL, 10, 1000, NULL},
 	{"search_list_size", FT_INT, false, NULL, 10, 1000, NULL},
 	{"max_alpha", FT_FLOAT, false, NULL, 1.0, 5.0, NULL},
 	{"num_dimensions", FT_INT, false, NULL, 0, AI_VECTOR_MAX_DIM, NULL},
 	{"num_bits_per_dimension", FT_INT, false, NULL, 1, 8, NULL},
-	{"create_when_queue_empty", FT_BOOL, false, "true", 0, 0, NULL},
+	CREATE_WHEN_QUEUE_EMPTY_FIELD,
 	END_FIELDS
 };
 static const FieldSpec timescaledb_fields[] = {
