@@ -32,15 +32,40 @@ ai_sqlstate(pgai_status code, AiFailure what)
 {
 	if (what == AI_FAILED_MODEL_LOAD)
 		return ERRCODE_UNDEFINED_FILE;
-	if (code == PGAI_ENOMEM)
-		return ERRCODE_OUT_OF_MEMORY;
+
+	/*
+	 * Every status is named and there is no default: a status added to
+	 * core/ fails the build here (-Wswitch) until it is given its place.
+	 */
+	switch (code)
+	{
+		case PGAI_ENOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case PGAI_EINVAL:
+		case PGAI_EUTF8:
+			/* the caller's text or option, whatever was being done with it */
+			if (what == AI_FAILED_PROVIDER)
+				return ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case PGAI_OK:
+		case PGAI_ETEMPLATE_SYNTAX:
+		case PGAI_ETEMPLATE_NAME:
+		case PGAI_EREGEX:
+		case PGAI_EIO:
+		case PGAI_EHTTP:
+		case PGAI_EPROVIDER:
+		case PGAI_EJSON:
+		case PGAI_ECANCELED:
+		case PGAI_ETIMEOUT:
+		case PGAI_EINTERNAL:
+		case PGAI_STATUS_MAX:
+			break;
+	}
 	switch (what)
 	{
 		case AI_FAILED_INPUT:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
 		case AI_FAILED_PROVIDER:
-			if (code == PGAI_EINVAL || code == PGAI_EUTF8)
-				return ERRCODE_INVALID_PARAMETER_VALUE;
 			return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
 		case AI_FAILED_MODEL_LOAD:
 		case AI_FAILED_MODEL:
