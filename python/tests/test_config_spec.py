@@ -25,16 +25,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from pgai_testing import MODEL, ROOT, RunWorker
 from sqlalchemy import Boolean, Double, Integer, Text
 from sqlalchemy.dialects.postgresql import ARRAY, INTERVAL, JSONB, TIMESTAMP
 
 from pgai import configuration as cfg
-from pgai_testing import MODEL, ROOT, RunWorker
 
 Spec = dict[tuple[str, str], dict[str, dict[str, Any]]]
 
@@ -226,7 +225,7 @@ def worker_sections(sql: str) -> dict[str, str]:
     sections = re.findall(r"v\.config->'(\w+)'", m.group(1))
     aliases = [a.strip() for a in m.group(2).split(",")]
     assert len(sections) == len(aliases)
-    return dict(zip(aliases, sections))
+    return dict(zip(aliases, sections, strict=True))
 
 
 def worker_fallbacks(sql: str) -> list[tuple[str, str, str]]:
