@@ -226,7 +226,7 @@ bad_type(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s config: \"%s\" must be %s, not %s",
-					impl->config_type, f->key, type_name(f->type), jbv_to_text(v)),
+					impl->config_type, f->key, type_name(f->type), ai_bounded(jbv_to_text(v))),
 			 errhint("Build the %s config with its ai.%s_* function.",
 					 impl->config_type, impl->config_type)));
 }
@@ -439,7 +439,7 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid scheduling config: time zone \"%s\" is not recognized",
-						jbv_string(v)),
+						ai_bounded(jbv_string(v))),
 				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Europe/Paris'.")));
 
 	error_context_stack = cb.previous;
@@ -585,11 +585,19 @@ find_impl(const char *config_type, Jsonb *config)
 	StringInfoData known;
 	bool		type_known = false;
 
+	/* the type first: the messages below repeat it unbounded */
+	for (size_t i = 0; i < lengthof(impls) && !type_known; i++)
+		type_known = strcmp(impls[i].config_type, config_type) == 0;
+	if (!type_known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown config type \"%s\"", ai_bounded(config_type)),
+				 errhint("Use embedding, chunking, formatting, indexing, scheduling or processing.")));
 	if (!JB_ROOT_IS_OBJECT(config) || JB_ROOT_IS_SCALAR(config))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s config: expected a JSON object, got %s",
-						config_type, JsonbToCString(NULL, &config->root, VARSIZE(config))),
+				 errmsg("invalid %s config: expected a JSON object, got %s", config_type,
+						ai_bounded(JsonbToCString(NULL, &config->root, VARSIZE(config)))),
 				 errhint("Build it with an ai.%s_* function.", config_type)));
 
 	impl = get_key(config, "implementation");
@@ -606,17 +614,11 @@ find_impl(const char *config_type, Jsonb *config)
 	{
 		if (strcmp(impls[i].config_type, config_type) != 0)
 			continue;
-		type_known = true;
 		if (strcmp(impls[i].implementation, name) == 0)
 			return &impls[i];
 		appendStringInfo(&known, "%s\"%s\"", known.len ? ", " : "",
 						 impls[i].implementation);
 	}
-	if (!type_known)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown config type \"%s\"", ai_bounded(config_type)),
-				 errhint("Use embedding, chunking, formatting, indexing, scheduling or processing.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s config: unknown implementation \"%s\"", config_type, ai_bounded(name)),
