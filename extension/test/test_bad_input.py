@@ -38,6 +38,7 @@ import pytest
 from psycopg import sql
 
 TIMEOUT = "3s"
+WATCHDOG = 20.0
 MAX_TEXT = 400
 HUGE_TEXT = "repeat('x', 10485760)"
 N = 100000
@@ -295,6 +296,10 @@ class Caller:
         self.tally.calls += 1
         where = f"[{self.role}] {what}"
         t0 = time.monotonic()
+        # a call that ignores statement_timeout would hang the suite: cancel
+        # it from here, and say so
+        watchdog = threading.Timer(WATCHDOG, self.conn.cancel)
+        watchdog.start()
         try:
             self.conn.execute("BEGIN")
             self.conn.execute(f"SET LOCAL statement_timeout = '{TIMEOUT}'")
@@ -303,6 +308,10 @@ class Caller:
         except psycopg.Error as err:
             self.judge(where, err)
         finally:
+            watchdog.cancel()
+            if time.monotonic() - t0 >= WATCHDOG:
+                self.tally.problems.append(f"{where}: ran past statement_timeout ({TIMEOUT}) "
+                                           f"until cancelled after {WATCHDOG} s")
             if self.conn.broken or self.conn.closed:
                 self.tally.problems.append(f"{where}: the connection was lost")
                 self.conn = self._connect()
