@@ -63,6 +63,14 @@ TYPES: dict[str, tuple[str, list[str], list[str]]] = {
                [f"array_fill('x'::text, ARRAY[{N}])", f"ARRAY[{HUGE_TEXT}]"]),
     "name[]": ("'{}'", ["'{}'", "ARRAY['']::name[]", "ARRAY[NULL]::name[]"],
                [f"array_fill('x'::name, ARRAY[{N}])"]),
+    # COPY data as the worker sends it: garbage, a bare binary header, a
+    # header then a tuple claiming 32767 fields of 2 GB, 10 MB of zeros, a
+    # text row whose key is 10 MB
+    "bytea": ("'\\x'", ["'\\x'", "'\\x00'", "'\\x5047434f50590aff0d0a00'",
+                        "'\\x5047434f50590aff0d0a00000000000000000007fff7fffffff'",
+                        "convert_to(E'1\\t\\\\N\\n', 'UTF8')"],
+              ["decode(repeat('00', 10485760), 'hex')",
+               f"convert_to({HUGE_TEXT} || E'\\t0\\tx\\t[1]\\n', 'UTF8')"]),
     "regclass": ("'pg_class'", ["0", "'-1'::oid"], ["4294967295::oid"]),
     "interval": ("'1 hour'", ["'0'", "'-1 second'"], ["'178000000 years'", "'-178000000 years'"]),
     "timestamp with time zone": ("now()", ["'epoch'"], ["'infinity'", "'-infinity'", "'294276-12-31'"]),
@@ -82,8 +90,9 @@ BASELINE: dict[tuple[str, str], str] = {
     ("chunking_character_text_splitter", "chunk_column"): "'body'",
     ("chunking_recursive_character_text_splitter", "chunk_column"): "'body'",
     ("_vectorizer_config", "config_type"): "'embedding'",
-    ("_queue_readable", "queue_schema"): "'ai'",
-    ("_queue_readable", "queue_table"): "'_vectorizer_q_1'",
+    ("_queue_readable", "queue"): "'ai._vectorizer_q_{vid}'",
+    ("_vectorizer_relname", "rel"): "'{src}'",
+    ("_vectorizer_store_replace", "keys"): "ARRAY['1']",
     ("embedding_openai", "model"): "'text-embedding-3-small'",
     ("embedding_openai", "dimensions"): "768",
     ("embedding_ollama", "model"): "'nomic-embed-text'",
@@ -100,7 +109,7 @@ BASELINE: dict[tuple[str, str], str] = {
     ("voyageai_embed", "api_key"): "'pa-battery'",
     ("voyageai_embed", "base_url"): "'{dead}/v1'",
 }
-for _f in ("drop_vectorizer", "vectorizer_queue_pending", "vectorizer_queue_failed",
+for _f in ("_vectorizer_record_error", "_vectorizer_store_replace", "drop_vectorizer", "vectorizer_queue_pending", "vectorizer_queue_failed",
            "vectorizer_retry_failed", "enable_vectorizer_schedule", "disable_vectorizer_schedule"):
     BASELINE[(_f, "vectorizer_id")] = "{vid}"
 
