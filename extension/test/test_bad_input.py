@@ -58,7 +58,11 @@ TYPES: dict[str, tuple[str, list[str], list[str]]] = {
                f"(SELECT jsonb_agg(g) FROM generate_series(1, {N}) g)",
                f"(SELECT jsonb_object_agg('k' || g, g) FROM generate_series(1, {N}) g)",
                # 10k levels deep
-               "repeat('[', 10000) || repeat(']', 10000)"]),
+               "repeat('[', 10000) || repeat(']', 10000)",
+               # a chunking config whose size has 5,000 digits
+               "jsonb_build_object('implementation', 'character_text_splitter', "
+               "'config_type', 'chunking', 'chunk_column', 'body', "
+               "'chunk_size', ('1' || repeat('0', 5000))::numeric)"]),
     "text[]": ("ARRAY['x']", ["'{}'", "ARRAY['']", "ARRAY[NULL]::text[]"],
                [f"array_fill('x'::text, ARRAY[{N}])", f"ARRAY[{HUGE_TEXT}]"]),
     "name[]": ("'{}'", ["'{}'", "ARRAY['']::name[]", "ARRAY[NULL]::name[]"],
