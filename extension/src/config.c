@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include <float.h>
+#include <math.h>
 
 #include "ai.h"
 #include "pgai_json.h"
@@ -234,7 +235,8 @@ bad_type(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 static double
 jbv_number(JsonbValue *v)
 {
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+	/* overflow gives +-infinity, for the range checks to report (bounded) */
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 											  NumericGetDatum(v->val.numeric)));
 }
 
@@ -343,7 +345,8 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 	{
 		double		d = jbv_number(v);
 
-		if (d != (double) (int64) d)
+		/* beyond int64 the cast is undefined; the range check says it */
+		if (fabs(d) < 9e18 && d != (double) (int64) d)
 			bad_type(impl, f, v);
 	}
 	if ((f->type == FT_INT || f->type == FT_FLOAT) && f->min < f->max + 0.5)
@@ -354,7 +357,7 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid %s config: \"%s\" is %s, out of range",
-							impl->config_type, f->key, jbv_to_text(v)),
+							impl->config_type, f->key, ai_bounded(jbv_to_text(v))),
 					 f->min == f->max ?
 					 errhint("\"%s\" must be %g for \"%s\".", f->key, f->min,
 							 impl->implementation) :
