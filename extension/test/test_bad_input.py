@@ -113,8 +113,9 @@ BASELINE: dict[tuple[str, str], str] = {
     ("voyageai_embed", "api_key"): "'pa-battery'",
     ("voyageai_embed", "base_url"): "'{dead}/v1'",
 }
-for _f in ("_vectorizer_record_error", "_vectorizer_store_replace", "drop_vectorizer", "vectorizer_queue_pending", "vectorizer_queue_failed",
-           "vectorizer_retry_failed", "enable_vectorizer_schedule", "disable_vectorizer_schedule"):
+for _f in ("_vectorizer_record_error", "_vectorizer_store_replace", "drop_vectorizer",
+           "vectorizer_queue_pending", "vectorizer_queue_failed", "vectorizer_retry_failed",
+           "enable_vectorizer_schedule", "disable_vectorizer_schedule"):
     BASELINE[(_f, "vectorizer_id")] = "{vid}"
 
 # Functions that may call a public endpoint when one argument asks for it.
@@ -274,7 +275,7 @@ def call_sets(f: Function, role: dict[str, str], dead: str) -> list[tuple[str, l
 
 
 def render(f: Function, args: list[str]) -> str:
-    exprs = [f"({a})::{typ}" for a, (_, typ) in zip(args, f.args)]
+    exprs = [f"({a})::{typ}" for a, (_, typ) in zip(args, f.args, strict=True)]
     if f.variadic and exprs:
         exprs[-1] = "VARIADIC " + exprs[-1]
     schema, _, fname = f.signature.partition("(")[0].rpartition(".")
@@ -416,7 +417,8 @@ FIRING: dict[str, list[tuple[str, list[str]]]] = {
         ("delete", ["DELETE FROM {src}"]),
         ("truncate", ["TRUNCATE {src} CASCADE"]),
         ("merge", ["MERGE INTO {src} t USING (VALUES (1, ''), (5, NULL)) s(id, body) ON t.id = s.id "
-                   "WHEN MATCHED THEN UPDATE SET body = s.body WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.body)"]),
+                   "WHEN MATCHED THEN UPDATE SET body = s.body "
+                   "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.body)"]),
     ],
     "_vectorizer_handle_drops": [
         ("drop the source", ["DROP TABLE {src} CASCADE"]),
