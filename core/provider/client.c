@@ -153,11 +153,15 @@ validate(const provider_options *o, pgai_error *err)
 	if (o->max_retries < 0 || o->connect_timeout_ms < 0 || o->request_timeout_ms < 0 ||
 		o->retry_base_ms < 0 || o->retry_max_ms < 0 || o->retry_after_max_ms < 0)
 		return pgai_error_set(err, PGAI_EINVAL, "timeouts and retry settings must not be negative");
+	/* a long value is not echoed: it would fill the message, cut anywhere */
 	if (o->input_type && strcmp(o->input_type, "document") != 0 &&
 		strcmp(o->input_type, "query") != 0)
-		return pgai_error_set(err, PGAI_EINVAL,
-							  "input_type must be \"document\" or \"query\", got \"%s\"",
-							  o->input_type);
+		return strlen(o->input_type) > 32 ?
+			pgai_error_set(err, PGAI_EINVAL, "input_type must be \"document\" or \"query\", "
+						   "got %zu bytes", strlen(o->input_type)) :
+			pgai_error_set(err, PGAI_EINVAL,
+						   "input_type must be \"document\" or \"query\", got \"%s\"",
+						   o->input_type);
 	if (o->options_json)
 	{
 		json_doc   *doc;

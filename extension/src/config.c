@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include <float.h>
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -249,7 +250,7 @@ bad_type(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s config: \"%s\" must be %s, not %s",
-					impl->config_type, f->key, type_name(f->type), jbv_to_text(v)),
+					impl->config_type, f->key, type_name(f->type), ai_bounded(jbv_to_text(v))),
 			 errhint("Build the %s config with its ai.%s_* function.",
 					 impl->config_type, impl->config_type)));
 }
@@ -257,7 +258,8 @@ bad_type(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 static double
 jbv_number(JsonbValue *v)
 {
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+	/* overflow gives +-infinity, for the range checks to report (bounded) */
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 											  NumericGetDatum(v->val.numeric)));
 }
 
@@ -366,7 +368,8 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 	{
 		double		d = jbv_number(v);
 
-		if (d != (double) (int64) d)
+		/* beyond int64 the cast is undefined; the range check says it */
+		if (fabs(d) < 9e18 && d != (double) (int64) d)
 			bad_type(impl, f, v);
 	}
 	if ((f->type == FT_INT || f->type == FT_FLOAT) && f->min < f->max + 0.5)
@@ -377,7 +380,7 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid %s config: \"%s\" is %s, out of range",
-							impl->config_type, f->key, jbv_to_text(v)),
+							impl->config_type, f->key, ai_bounded(jbv_to_text(v))),
 					 f->min == f->max ?
 					 errhint("\"%s\" must be %g for \"%s\".", f->key, f->min,
 							 impl->implementation) :
@@ -462,7 +465,7 @@ check_field(const ImplSpec *impl, const FieldSpec *f, JsonbValue *v)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid scheduling config: time zone \"%s\" is not recognized",
-						jbv_string(v)),
+						ai_bounded(jbv_string(v))),
 				 errhint("Use a name from pg_timezone_names, such as 'UTC' or 'Europe/Paris'.")));
 
 	error_context_stack = cb.previous;
@@ -608,11 +611,19 @@ find_impl(const char *config_type, Jsonb *config)
 	StringInfoData known;
 	bool		type_known = false;
 
+	/* the type first: the messages below repeat it unbounded */
+	for (size_t i = 0; i < lengthof(impls) && !type_known; i++)
+		type_known = strcmp(impls[i].config_type, config_type) == 0;
+	if (!type_known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown config type \"%s\"", ai_bounded(config_type)),
+				 errhint("Use embedding, chunking, formatting, indexing, scheduling or processing.")));
 	if (!JB_ROOT_IS_OBJECT(config) || JB_ROOT_IS_SCALAR(config))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s config: expected a JSON object, got %s",
-						config_type, JsonbToCString(NULL, &config->root, VARSIZE(config))),
+				 errmsg("invalid %s config: expected a JSON object, got %s", config_type,
+						ai_bounded(JsonbToCString(NULL, &config->root, VARSIZE(config)))),
 				 errhint("Build it with an ai.%s_* function.", config_type)));
 
 	impl = get_key(config, "implementation");
@@ -629,17 +640,11 @@ find_impl(const char *config_type, Jsonb *config)
 	{
 		if (strcmp(impls[i].config_type, config_type) != 0)
 			continue;
-		type_known = true;
 		if (strcmp(impls[i].implementation, name) == 0)
 			return &impls[i];
 		appendStringInfo(&known, "%s\"%s\"", known.len ? ", " : "",
 						 impls[i].implementation);
 	}
-	if (!type_known)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown config type \"%s\"", ai_bounded(config_type)),
-				 errhint("Use embedding, chunking, formatting, indexing, scheduling or processing.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s config: unknown implementation \"%s\"", config_type, ai_bounded(name)),

@@ -62,7 +62,7 @@ get_model(const char *name)
 		strcmp(name, "sentence-transformers/all-MiniLM-L6-v2") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown built-in model \"%s\"", name),
+				 errmsg("unknown built-in model \"%s\"", ai_bounded(name)),
 				 errhint("The built-in model is 'all-MiniLM-L6-v2'.")));
 	if (backend_model != NULL && strcmp(backend_model_path, dir) == 0)
 		return backend_model;

@@ -27,6 +27,7 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_node.h"
@@ -197,7 +198,8 @@ vectorizer_store_replace(PG_FUNCTION_ARGS)
 	ArrayType  *keys;
 	bytea	   *rows;
 	char	   *store_name;
-	uint64		inserted = 0;
+	volatile uint64 inserted = 0;
+	MemoryContext cxt = CurrentMemoryContext;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			guc_level;
@@ -254,9 +256,31 @@ vectorizer_store_replace(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(store->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	delete_keys(store_name, pk_names, types, keys);
-	if (VARSIZE_ANY_EXHDR(rows) > 0)
-		inserted = copy_rows(store, pk_names, rows, PG_GETARG_BOOL(3));
+	/*
+	 * Keys and rows are the caller's, and PostgreSQL's input functions quote
+	 * a bad value whole ("invalid input syntax for type integer: ..."): such
+	 * a message is cut to 300 bytes, lest a 10 MB value come back in it.
+	 */
+	PG_TRY();
+	{
+		delete_keys(store_name, pk_names, types, keys);
+		if (VARSIZE_ANY_EXHDR(rows) > 0)
+			inserted = copy_rows(store, pk_names, rows, PG_GETARG_BOOL(3));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		if (e->message == NULL || strlen(e->message) <= 300)
+			PG_RE_THROW();
+		FlushErrorState();
+		e->message = psprintf("%.*s...", pg_mbcliplen(e->message, (int) strlen(e->message), 300),
+							  e->message);
+		ReThrowError(e);
+	}
+	PG_END_TRY();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	table_close(store, NoLock);
 

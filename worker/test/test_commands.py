@@ -22,7 +22,7 @@ import pytest
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
-PGAI = ROOT / "worker" / "build" / "pgai"
+PGAI = Path(os.environ.get("PGAI_BIN") or ROOT / "worker" / "build" / "pgai")
 NOWHERE = "host=/nonexistent-pgai-socket-dir port=1 connect_timeout=2"
 ESC = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PGAI = ROOT / "worker" / "build" / "pgai"
+PGAI = Path(os.environ.get("PGAI_BIN") or ROOT / "worker" / "build" / "pgai")
 
 
 def pg_ctl(*args: str) -> None:

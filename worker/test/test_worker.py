@@ -18,7 +18,7 @@ import pytest
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 ROOT = Path(__file__).resolve().parents[2]
-PGAI = ROOT / "worker" / "build" / "pgai"
+PGAI = Path(os.environ.get("PGAI_BIN") or ROOT / "worker" / "build" / "pgai")
 SEPARATORS = ["\n\n", "\n", ".", "?", "!", " ", ""]
 
 

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PGAI = ROOT / "worker" / "build" / "pgai"
+PGAI = Path(os.environ.get("PGAI_BIN") or ROOT / "worker" / "build" / "pgai")
 KEY = "sk-test-3f9a7c1e0b2d"
 
 

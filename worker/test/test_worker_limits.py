@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PGAI = ROOT / "worker" / "build" / "pgai"
+PGAI = Path(os.environ.get("PGAI_BIN") or ROOT / "worker" / "build" / "pgai")
 sys.path.insert(0, str(ROOT / "extension" / "test"))
 
 from test_embed_limits import _Bomb, _gzip_bomb  # noqa: E402  (the same bomb)

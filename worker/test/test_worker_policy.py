@@ -19,7 +19,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parents[2]
-PGAI = ROOT / "worker" / "build" / "pgai"
+PGAI = Path(os.environ.get("PGAI_BIN") or ROOT / "worker" / "build" / "pgai")
 KEY = "sk-test-policy-7d1e"
 SECRET = "aws-secret-wJalrXUtnFEMI-K7MDENG"
 
