@@ -1,5 +1,6 @@
 /*
- * pgai_error.h -- status codes and the error record shared by core/.
+ * pgai_error.h -- status codes and the error record shared by core/
+ * (implemented in core/common/error.c).
  *
  * Every core function that can fail returns a pgai_status and fills a
  * pgai_error that the CALLER owns (usually on its stack).  Core never

@@ -1,10 +1,10 @@
 # core/text: UTF-8 helpers, string.Template formatting, LangChain-compatible
-# chunkers (public header include/pgai_text.h, errors in include/pgai_error.h).
+# chunkers (public header include/pgai_text.h; errors come from core/common).
 
 # Keep `all` the default goal and build the differential-test CLI with it.
 all: $(BUILD)/text/chunk_cli
 
-CORE_SRCS += text/error.c text/utf8.c text/arena.c text/template.c \
+CORE_SRCS += text/utf8.c text/arena.c text/template.c \
              text/chunk.c text/chunk_regex.c
 CORE_TESTS += text/test/test_utf8.c text/test/test_template.c \
               text/test/test_chunk.c
