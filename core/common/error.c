@@ -50,6 +50,8 @@ pgai_status_name(pgai_status code)
 		[PGAI_ECANCELED] = "PGAI_ECANCELED",
 		[PGAI_ETIMEOUT] = "PGAI_ETIMEOUT",
 		[PGAI_EINTERNAL] = "PGAI_EINTERNAL",
+		[PGAI_ENOENT] = "PGAI_ENOENT",
+		[PGAI_ECORRUPT] = "PGAI_ECORRUPT",
 	};
 
 	if ((int) code < 0 || code >= PGAI_STATUS_MAX || names[code] == NULL)

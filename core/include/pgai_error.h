@@ -32,6 +32,8 @@ typedef enum pgai_status
 	PGAI_ECANCELED,				/* interrupted by the caller */
 	PGAI_ETIMEOUT,				/* a deadline passed */
 	PGAI_EINTERNAL,				/* a bug: an invariant did not hold */
+	PGAI_ENOENT,				/* a file or directory is missing */
+	PGAI_ECORRUPT,				/* a file is malformed or inconsistent */
 	PGAI_STATUS_MAX
 } pgai_status;
 

@@ -11,10 +11,14 @@
  * sentence-transformers' encode(..., normalize_embeddings=True) to float
  * rounding.
  *
- * Errors: every function that can fail returns a pgai_model_status and, when
- * the caller passes a buffer, writes a one-line message there (lower case,
- * no trailing period, naming the file involved). Nothing is ever printed and
- * nothing aborts the process.
+ * Errors: as everywhere in core (pgai_error.h), every function that can
+ * fail returns a pgai_status and, when the caller passes a pgai_error,
+ * writes a one-line message there (lower case, no trailing period, naming
+ * the file involved). PGAI_ENOENT: the model directory or a file is
+ * missing; PGAI_ECORRUPT: a model file is malformed or inconsistent;
+ * PGAI_EIO: open/read/mmap failed for another reason; PGAI_EINVAL: a bad
+ * argument; PGAI_ENOMEM; PGAI_ECANCELED: *cancel became non-zero. Nothing
+ * is ever printed and nothing aborts the process.
  *
  * Threads: a pgai_model is read-only after pgai_model_open, so any number of
  * threads may call pgai_model_embed / pgai_model_tokenize on the same handle
@@ -37,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pgai_error.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,34 +55,7 @@ extern "C" {
 #define PGAI_MODEL_DIM 384
 /* Longest input, in tokens including [CLS] and [SEP]; longer is truncated. */
 #define PGAI_MODEL_MAX_TOKENS 256
-/* A buffer of this size always holds a whole error message. */
-#define PGAI_MODEL_ERRLEN 512
-
-typedef enum pgai_model_status
-{
-	PGAI_MODEL_OK = 0,
-	PGAI_MODEL_ENOMEM,			/* out of memory */
-	PGAI_MODEL_EINVAL,			/* bad argument from the caller */
-	PGAI_MODEL_ENOENT,			/* model directory or file missing */
-	PGAI_MODEL_ECORRUPT,		/* a model file is malformed or inconsistent */
-	PGAI_MODEL_EIO,				/* open/read/mmap failed for another reason */
-	PGAI_MODEL_EINTERNAL,		/* an invariant did not hold */
-	PGAI_MODEL_ECANCELED		/* *cancel became non-zero */
-} pgai_model_status;
-
 typedef struct pgai_model pgai_model;
-
-/*
- * Static name of a status ("ok", "out of memory", ...).
- */
-const char *pgai_model_status_str(pgai_model_status status);
-
-/*
- * Non-zero when `name` names the built-in model: "all-MiniLM-L6-v2" or the
- * Hugging Face id "sentence-transformers/all-MiniLM-L6-v2", compared
- * without regard to ASCII case (as the hub resolves ids). NULL gives 0.
- */
-int			pgai_model_known_name(const char *name);
 
 /*
  * The directory to load from when the caller has no setting of its own:
@@ -90,11 +69,10 @@ const char *pgai_model_default_dir(void);
 /*
  * Open the model in `dir` (NULL means pgai_model_default_dir()). On success
  * *out owns the mapping of model.safetensors and the vocabulary until
- * pgai_model_close. On failure *out is NULL and `err` (may be NULL; errlen
- * bytes, PGAI_MODEL_ERRLEN is always enough) names the path at fault.
+ * pgai_model_close. On failure *out is NULL and `err` (may be NULL) names
+ * the path at fault.
  */
-pgai_model_status pgai_model_open(const char *dir, pgai_model **out,
-								  char *err, size_t errlen);
+pgai_status pgai_model_open(const char *dir, pgai_model **out, pgai_error *err);
 
 /* Unmap and free everything the handle owns. NULL is a no-op. */
 void		pgai_model_close(pgai_model *model);
@@ -120,37 +98,34 @@ void		pgai_model_set_threads(pgai_model *model, int threads);
  * `texts`. If helper threads cannot be created the calling thread does
  * all the work.
  */
-pgai_model_status pgai_model_embed(const pgai_model *model,
+pgai_status pgai_model_embed(const pgai_model *model,
 								   const char *const *texts,
-								   const size_t *lens, size_t n, float *out,
-								   char *err, size_t errlen);
+								   const size_t *lens, size_t n, float *out, pgai_error *err);
 
 /*
  * pgai_model_embed that gives up early when *cancel becomes non-zero: it is
  * read between sub-batches (each a fraction of a second), and the call then
- * returns PGAI_MODEL_ECANCELED with `out` partly written and all scratch
+ * returns PGAI_ECANCELED with `out` partly written and all scratch
  * freed. A PostgreSQL backend passes &InterruptPending and runs
  * CHECK_FOR_INTERRUPTS() after the call; since InterruptPending is also
  * raised for interrupts that do not end the query, it calls again when
  * CHECK_FOR_INTERRUPTS() returns. cancel may be NULL.
  */
-pgai_model_status pgai_model_embed_cancelable(const pgai_model *model,
+pgai_status pgai_model_embed_cancelable(const pgai_model *model,
 											  const char *const *texts,
 											  const size_t *lens, size_t n,
 											  float *out,
-											  const volatile sig_atomic_t *cancel,
-											  char *err, size_t errlen);
+											  const volatile sig_atomic_t *cancel, pgai_error *err);
 
 /*
  * Tokenize one text as pgai_model_embed does, including [CLS], [SEP] and
  * truncation: writes min(count, max_ids) ids to the caller-owned `ids` and
  * the full count (at most PGAI_MODEL_MAX_TOKENS) to *n_ids.
  */
-pgai_model_status pgai_model_tokenize(const pgai_model *model,
+pgai_status pgai_model_tokenize(const pgai_model *model,
 									  const char *text, size_t len,
 									  int32_t *ids, size_t max_ids,
-									  size_t *n_ids,
-									  char *err, size_t errlen);
+									  size_t *n_ids, pgai_error *err);
 
 #ifdef __cplusplus
 }

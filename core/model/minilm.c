@@ -28,12 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <cblas.h>
 
-#include "model_util.h"
 #include "safetensors.h"
 #include "tokenizer.h"
 
@@ -65,43 +63,6 @@ struct pgai_model
 };
 
 const char *
-pgai_model_status_str(pgai_model_status status)
-{
-	switch (status)
-	{
-		case PGAI_MODEL_OK:
-			return "ok";
-		case PGAI_MODEL_ENOMEM:
-			return "out of memory";
-		case PGAI_MODEL_EINVAL:
-			return "invalid argument";
-		case PGAI_MODEL_ENOENT:
-			return "model file not found";
-		case PGAI_MODEL_ECORRUPT:
-			return "model file corrupt";
-		case PGAI_MODEL_EIO:
-			return "model file unreadable";
-		case PGAI_MODEL_EINTERNAL:
-			return "internal error";
-		case PGAI_MODEL_ECANCELED:
-			return "canceled";
-	}
-	return "unknown status";
-}
-
-int
-pgai_model_known_name(const char *name)
-{
-	static const char hf_prefix[] = "sentence-transformers/";
-
-	if (name == NULL)
-		return 0;
-	if (strncasecmp(name, hf_prefix, sizeof(hf_prefix) - 1) == 0)
-		name += sizeof(hf_prefix) - 1;
-	return strcasecmp(name, PGAI_MODEL_NAME) == 0;
-}
-
-const char *
 pgai_model_default_dir(void)
 {
 	const char *env = getenv("PGAI_MODEL_DIR");
@@ -131,8 +92,8 @@ config_number(const char *json, const char *key, double *out)
 	return end != p;
 }
 
-static pgai_model_status
-read_small_file(const char *path, char **out, char *err, size_t errlen)
+static pgai_status
+read_small_file(const char *path, char **out, pgai_error *err)
 {
 	FILE	   *f = fopen(path, "rb");
 	char	   *buf;
@@ -140,42 +101,42 @@ read_small_file(const char *path, char **out, char *err, size_t errlen)
 
 	*out = NULL;
 	if (f == NULL)
-		return model_fail(PGAI_MODEL_ENOENT, err, errlen,
-						  "could not open model config \"%s\"", path);
+		return pgai_error_set(err, PGAI_ENOENT,
+							  "could not open model config \"%s\"", path);
 	buf = malloc(65537);
 	if (buf == NULL)
 	{
 		fclose(f);
-		return model_fail(PGAI_MODEL_ENOMEM, err, errlen, "out of memory");
+		return pgai_error_set(err, PGAI_ENOMEM, "out of memory");
 	}
 	n = fread(buf, 1, 65536, f);
 	fclose(f);
 	buf[n] = '\0';
 	*out = buf;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
 /* Look up a float tensor and check its shape (d1 = 0 for a vector). */
-static pgai_model_status
+static pgai_status
 weight(pgai_model *m, const char *path, const char *name, int64_t d0, int64_t d1,
-	   const float **out, char *err, size_t errlen)
+	   const float **out, pgai_error *err)
 {
 	const st_tensor *t = st_find(&m->st, name);
 	int			ndim = d1 ? 2 : 1;
 
 	if (t == NULL)
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "model file \"%s\" has no tensor \"%s\"", path, name);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "model file \"%s\" has no tensor \"%s\"", path, name);
 	if (t->dtype != ST_F32 || t->ndim != ndim || t->shape[0] != d0 ||
 		(ndim == 2 && t->shape[1] != d1))
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "tensor \"%s\" in \"%s\" has dtype %s and an unexpected shape",
-						  name, path, st_dtype_name(t->dtype));
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "tensor \"%s\" in \"%s\" has dtype %s and an unexpected shape",
+							  name, path, st_dtype_name(t->dtype));
 	if (((uintptr_t) t->data) % sizeof(float) != 0)
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "tensor \"%s\" in \"%s\" is not aligned", name, path);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "tensor \"%s\" in \"%s\" is not aligned", name, path);
 	*out = t->data;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
 static int
@@ -190,14 +151,14 @@ default_threads(void)
 	return (int) n;
 }
 
-pgai_model_status
-pgai_model_open(const char *dir, pgai_model **out, char *err, size_t errlen)
+pgai_status
+pgai_model_open(const char *dir, pgai_model **out, pgai_error *err)
 {
 	char		path[4096];
 	char		cfg_path[4096];
 	char	   *cfg = NULL;
 	pgai_model *m;
-	pgai_model_status st;
+	pgai_status st;
 	double		v;
 	const st_tensor *we;
 
@@ -205,41 +166,41 @@ pgai_model_open(const char *dir, pgai_model **out, char *err, size_t errlen)
 	if (dir == NULL)
 		dir = pgai_model_default_dir();
 	if (strlen(dir) > sizeof(path) - 64)
-		return model_fail(PGAI_MODEL_EINVAL, err, errlen, "model directory name is too long");
+		return pgai_error_set(err, PGAI_EINVAL, "model directory name is too long");
 	if (access(dir, F_OK) != 0)
-		return model_fail(PGAI_MODEL_ENOENT, err, errlen,
-						  "model directory \"%s\" does not exist", dir);
+		return pgai_error_set(err, PGAI_ENOENT,
+							  "model directory \"%s\" does not exist", dir);
 	m = calloc(1, sizeof(pgai_model));
 	if (m == NULL)
-		return model_fail(PGAI_MODEL_ENOMEM, err, errlen, "out of memory");
+		return pgai_error_set(err, PGAI_ENOMEM, "out of memory");
 	m->threads = default_threads();
 
 	snprintf(cfg_path, sizeof(cfg_path), "%s/config.json", dir);
-	if ((st = read_small_file(cfg_path, &cfg, err, errlen)) != PGAI_MODEL_OK)
+	if ((st = read_small_file(cfg_path, &cfg, err)) != PGAI_OK)
 		goto fail;
 	m->heads = config_number(cfg, "num_attention_heads", &v) ? (int) v : 0;
 	m->eps = config_number(cfg, "layer_norm_eps", &v) ? (float) v : 1e-12f;
 	if (strstr(cfg, "\"hidden_act\"") != NULL && strstr(cfg, "\"gelu\"") == NULL)
 	{
-		st = model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						"model config \"%s\": only hidden_act \"gelu\" is supported", cfg_path);
+		st = pgai_error_set(err, PGAI_ECORRUPT,
+							"model config \"%s\": only hidden_act \"gelu\" is supported", cfg_path);
 		goto fail;
 	}
 
 	snprintf(path, sizeof(path), "%s/vocab.txt", dir);
-	if ((st = tok_vocab_load(&m->vocab, path, err, errlen)) != PGAI_MODEL_OK)
+	if ((st = tok_vocab_load(&m->vocab, path, err)) != PGAI_OK)
 		goto fail;
 
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
-	if ((st = st_open(&m->st, path, err, errlen)) != PGAI_MODEL_OK)
+	if ((st = st_open(&m->st, path, err)) != PGAI_OK)
 		goto fail;
 
 	/* dimensions from the tensors themselves */
 	we = st_find(&m->st, "embeddings.word_embeddings.weight");
 	if (we == NULL || we->ndim != 2)
 	{
-		st = model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						"model file \"%s\" has no tensor \"embeddings.word_embeddings.weight\"", path);
+		st = pgai_error_set(err, PGAI_ECORRUPT,
+							"model file \"%s\" has no tensor \"embeddings.word_embeddings.weight\"", path);
 		goto fail;
 	}
 	m->vocab_size = (int) we->shape[0];
@@ -262,14 +223,14 @@ pgai_model_open(const char *dir, pgai_model **out, char *err, size_t errlen)
 	if (m->heads <= 0 || m->hidden <= 0 || m->hidden % m->heads != 0 || m->layers == 0 ||
 		m->inter <= 0 || m->max_pos < 2 || m->vocab_size < m->vocab.size)
 	{
-		st = model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						"model in \"%s\" has inconsistent dimensions (hidden %d, heads %d, layers %d, vocabulary %d of %d)",
-						dir, m->hidden, m->heads, m->layers, m->vocab.size, m->vocab_size);
+		st = pgai_error_set(err, PGAI_ECORRUPT,
+							"model in \"%s\" has inconsistent dimensions (hidden %d, heads %d, layers %d, vocabulary %d of %d)",
+							dir, m->hidden, m->heads, m->layers, m->vocab.size, m->vocab_size);
 		goto fail;
 	}
 
 #define W(name, d0, d1, dst) \
-	if ((st = weight(m, path, name, d0, d1, dst, err, errlen)) != PGAI_MODEL_OK) goto fail
+	if ((st = weight(m, path, name, d0, d1, dst, err)) != PGAI_OK) goto fail
 
 	{
 		int64_t		H = m->hidden,
@@ -315,7 +276,7 @@ pgai_model_open(const char *dir, pgai_model **out, char *err, size_t errlen)
 #undef W
 	free(cfg);
 	*out = m;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 
 fail:
 	free(cfg);
@@ -353,23 +314,23 @@ max_tokens(const pgai_model *m)
 	return (size_t) m->max_pos < n ? (size_t) m->max_pos : n;
 }
 
-pgai_model_status
+pgai_status
 pgai_model_tokenize(const pgai_model *model, const char *text, size_t len,
 					int32_t *ids, size_t max_ids, size_t *n_ids,
-					char *err, size_t errlen)
+					pgai_error *err)
 {
 	int32_t		buf[PGAI_MODEL_MAX_TOKENS];
 	size_t		n;
-	pgai_model_status st;
+	pgai_status st;
 
 	if (model == NULL || text == NULL || n_ids == NULL || (ids == NULL && max_ids > 0))
-		return model_fail(PGAI_MODEL_EINVAL, err, errlen, "invalid argument to pgai_model_tokenize");
+		return pgai_error_set(err, PGAI_EINVAL, "invalid argument to pgai_model_tokenize");
 	st = tok_encode(&model->vocab, text, len, buf, max_tokens(model), &n);
-	if (st != PGAI_MODEL_OK)
-		return model_fail(st, err, errlen, "out of memory tokenizing text");
+	if (st != PGAI_OK)
+		return pgai_error_set(err, st, "out of memory tokenizing text");
 	memcpy(ids, buf, (n < max_ids ? n : max_ids) * sizeof(int32_t));
 	*n_ids = n;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
 /* ---- the encoder ---- */
@@ -796,35 +757,35 @@ blas_single_thread(void)
 	openblas_set_num_threads(1);
 }
 
-pgai_model_status
+pgai_status
 pgai_model_embed(const pgai_model *model, const char *const *texts,
 				 const size_t *lens, size_t n, float *out,
-				 char *err, size_t errlen)
+				 pgai_error *err)
 {
-	return pgai_model_embed_cancelable(model, texts, lens, n, out, NULL, err, errlen);
+	return pgai_model_embed_cancelable(model, texts, lens, n, out, NULL, err);
 }
 
-pgai_model_status
+pgai_status
 pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 							const size_t *lens, size_t n, float *out,
 							const volatile sig_atomic_t *cancel,
-							char *err, size_t errlen)
+							pgai_error *err)
 {
 	job			j;
-	pgai_model_status st = PGAI_MODEL_OK;
+	pgai_status st = PGAI_OK;
 	int			nthreads;
 	pthread_t	tids[MAX_THREADS];
 	int			started = 0;
 
 	if (model == NULL || (n > 0 && (texts == NULL || out == NULL)))
-		return model_fail(PGAI_MODEL_EINVAL, err, errlen, "invalid argument to pgai_model_embed");
+		return pgai_error_set(err, PGAI_EINVAL, "invalid argument to pgai_model_embed");
 	if (n == 0)
-		return PGAI_MODEL_OK;
+		return PGAI_OK;
 	for (size_t i = 0; i < n; i++)
 		if (texts[i] == NULL)
-			return model_fail(PGAI_MODEL_EINVAL, err, errlen, "text %zu is NULL", i);
+			return pgai_error_set(err, PGAI_EINVAL, "text %zu is NULL", i);
 	if (n > SIZE_MAX / (PGAI_MODEL_MAX_TOKENS * sizeof(int32_t)))
-		return model_fail(PGAI_MODEL_EINVAL, err, errlen, "too many texts");
+		return pgai_error_set(err, PGAI_EINVAL, "too many texts");
 	pthread_once(&blas_once, blas_single_thread);
 
 	memset(&j, 0, sizeof(j));
@@ -837,7 +798,7 @@ pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 	j.batch_start = malloc((n + 1) * sizeof(size_t));
 	if (!j.ids || !j.lens || !j.order || !j.batch_start)
 	{
-		st = model_fail(PGAI_MODEL_ENOMEM, err, errlen, "out of memory embedding %zu texts", n);
+		st = pgai_error_set(err, PGAI_ENOMEM, "out of memory embedding %zu texts", n);
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -845,9 +806,9 @@ pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 		size_t		len = lens ? lens[i] : strlen(texts[i]);
 
 		st = tok_encode(&model->vocab, texts[i], len, j.ids + i * j.maxlen, j.maxlen, &j.lens[i]);
-		if (st != PGAI_MODEL_OK)
+		if (st != PGAI_OK)
 		{
-			st = model_fail(st, err, errlen, "out of memory tokenizing text %zu", i);
+			st = pgai_error_set(err, st, "out of memory tokenizing text %zu", i);
 			goto done;
 		}
 		j.order[i] = i;
@@ -934,9 +895,9 @@ pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 	for (int t = 1; t <= started; t++)
 		pthread_join(tids[t], NULL);
 	if (atomic_load(&j.failed))
-		st = model_fail(PGAI_MODEL_ENOMEM, err, errlen, "out of memory for model scratch space");
+		st = pgai_error_set(err, PGAI_ENOMEM, "out of memory for model scratch space");
 	else if (atomic_load(&j.canceled))
-		st = model_fail(PGAI_MODEL_ECANCELED, err, errlen, "embedding canceled");
+		st = pgai_error_set(err, PGAI_ECANCELED, "embedding canceled");
 
 done:
 	free(j.ids);

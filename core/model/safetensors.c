@@ -5,20 +5,19 @@
  * exactly what the format needs: objects, arrays, strings, integers, and
  * skipping of anything else. Every offset and shape is checked against the
  * file size before a tensor pointer is handed out, so a truncated or
- * tampered file yields PGAI_MODEL_ECORRUPT naming the path, never a read
+ * tampered file yields PGAI_ECORRUPT naming the path, never a read
  * past the mapping. Ownership: see safetensors.h.
  */
 #include "safetensors.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "model_util.h"
 
 static const struct
 {
@@ -52,17 +51,16 @@ typedef struct jreader
 	const char *p;
 	const char *end;
 	const char *what;			/* file name for messages */
-	char	   *err;
-	size_t		errlen;
+	pgai_error *err;			/* the caller's, may be NULL */
 } jreader;
 
 #define JSON_MAX_DEPTH 16
 
-static pgai_model_status
+static pgai_status
 jfail(jreader *r, const char *msg)
 {
-	return model_fail(PGAI_MODEL_ECORRUPT, r->err, r->errlen,
-					  "invalid safetensors header in \"%s\": %s", r->what, msg);
+	return pgai_error_set(r->err, PGAI_ECORRUPT,
+						  "invalid safetensors header in \"%s\": %s", r->what, msg);
 }
 
 static void
@@ -79,7 +77,7 @@ jpeek(jreader *r, char c)
 	return r->p < r->end && *r->p == c;
 }
 
-static pgai_model_status
+static pgai_status
 jexpect(jreader *r, char c)
 {
 	jspace(r);
@@ -92,11 +90,11 @@ jexpect(jreader *r, char c)
 		return jfail(r, msg);
 	}
 	r->p++;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
 /* Read a string into out (truncation is an error); out may be NULL to skip. */
-static pgai_model_status
+static pgai_status
 jstring(jreader *r, char *out, size_t outlen)
 {
 	size_t		n = 0;
@@ -176,11 +174,11 @@ jstring(jreader *r, char *out, size_t outlen)
 	r->p++;
 	if (out != NULL)
 		out[n] = '\0';
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
 /* A non-negative integer that fits in int64. */
-static pgai_model_status
+static pgai_status
 juint(jreader *r, int64_t *out)
 {
 	int64_t		v = 0;
@@ -199,29 +197,29 @@ juint(jreader *r, int64_t *out)
 	if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E'))
 		return jfail(r, "expected an integer");
 	*out = v;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
-static pgai_model_status jskip(jreader *r, int depth);
+static pgai_status jskip(jreader *r, int depth);
 
-static pgai_model_status
+static pgai_status
 jskip_container(jreader *r, int depth, char close, int is_object)
 {
 	r->p++;
 	if (jpeek(r, close))
 	{
 		r->p++;
-		return PGAI_MODEL_OK;
+		return PGAI_OK;
 	}
 	for (;;)
 	{
 		if (is_object)
 		{
 			if (jstring(r, NULL, 0) || jexpect(r, ':'))
-				return PGAI_MODEL_ECORRUPT;
+				return PGAI_ECORRUPT;
 		}
 		if (jskip(r, depth + 1))
-			return PGAI_MODEL_ECORRUPT;
+			return PGAI_ECORRUPT;
 		if (jpeek(r, ','))
 		{
 			r->p++;
@@ -232,7 +230,7 @@ jskip_container(jreader *r, int depth, char close, int is_object)
 }
 
 /* Skip any JSON value. */
-static pgai_model_status
+static pgai_status
 jskip(jreader *r, int depth)
 {
 	if (depth > JSON_MAX_DEPTH)
@@ -256,13 +254,13 @@ jskip(jreader *r, int depth)
 					r->p++;
 				if (r->p == s)
 					return jfail(r, "unexpected character");
-				return PGAI_MODEL_OK;
+				return PGAI_OK;
 			}
 	}
 }
 
 /* Read one tensor description object into t (offsets returned separately). */
-static pgai_model_status
+static pgai_status
 jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
 {
 	int			have_dtype = 0,
@@ -270,7 +268,7 @@ jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
 				have_off = 0;
 
 	if (jexpect(r, '{'))
-		return PGAI_MODEL_ECORRUPT;
+		return PGAI_ECORRUPT;
 	if (jpeek(r, '}'))
 		return jfail(r, "empty tensor entry");
 	for (;;)
@@ -278,14 +276,14 @@ jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
 		char		key[32];
 
 		if (jstring(r, key, sizeof(key)) || jexpect(r, ':'))
-			return PGAI_MODEL_ECORRUPT;
+			return PGAI_ECORRUPT;
 		if (strcmp(key, "dtype") == 0)
 		{
 			char		dt[16];
 			size_t		i;
 
 			if (jstring(r, dt, sizeof(dt)))
-				return PGAI_MODEL_ECORRUPT;
+				return PGAI_ECORRUPT;
 			for (i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
 				if (strcmp(dt, dtypes[i].name) == 0)
 					break;
@@ -297,7 +295,7 @@ jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
 		else if (strcmp(key, "shape") == 0)
 		{
 			if (jexpect(r, '['))
-				return PGAI_MODEL_ECORRUPT;
+				return PGAI_ECORRUPT;
 			t->ndim = 0;
 			if (jpeek(r, ']'))
 				r->p++;
@@ -307,14 +305,14 @@ jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
 					if (t->ndim == ST_MAX_DIMS)
 						return jfail(r, "too many dimensions");
 					if (juint(r, &t->shape[t->ndim++]))
-						return PGAI_MODEL_ECORRUPT;
+						return PGAI_ECORRUPT;
 					if (jpeek(r, ','))
 					{
 						r->p++;
 						continue;
 					}
 					if (jexpect(r, ']'))
-						return PGAI_MODEL_ECORRUPT;
+						return PGAI_ECORRUPT;
 					break;
 				}
 			have_shape = 1;
@@ -323,28 +321,28 @@ jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
 		{
 			if (jexpect(r, '[') || juint(r, begin) || jexpect(r, ',') ||
 				juint(r, finish) || jexpect(r, ']'))
-				return PGAI_MODEL_ECORRUPT;
+				return PGAI_ECORRUPT;
 			have_off = 1;
 		}
 		else if (jskip(r, 2))
-			return PGAI_MODEL_ECORRUPT;
+			return PGAI_ECORRUPT;
 		if (jpeek(r, ','))
 		{
 			r->p++;
 			continue;
 		}
 		if (jexpect(r, '}'))
-			return PGAI_MODEL_ECORRUPT;
+			return PGAI_ECORRUPT;
 		break;
 	}
 	if (!have_dtype || !have_shape || !have_off)
 		return jfail(r, "tensor entry lacks dtype, shape or data_offsets");
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
-pgai_model_status
+pgai_status
 st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
-		 char *err, size_t errlen)
+		 pgai_error *err)
 {
 	uint64_t	hlen = 0;
 	size_t		data_len;
@@ -354,14 +352,14 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 
 	memset(f, 0, sizeof(*f));
 	if (len < 8)
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "safetensors file \"%s\" is truncated (%zu bytes)", what, len);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "safetensors file \"%s\" is truncated (%zu bytes)", what, len);
 	for (int i = 7; i >= 0; i--)
 		hlen = (hlen << 8) | buf[i];
 	if (hlen < 2 || hlen > ST_MAX_HEADER || hlen > len - 8)
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "safetensors file \"%s\" has an invalid header length %llu for a file of %zu bytes",
-						  what, (unsigned long long) hlen, len);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "safetensors file \"%s\" has an invalid header length %llu for a file of %zu bytes",
+							  what, (unsigned long long) hlen, len);
 	data = buf + 8 + hlen;
 	data_len = len - 8 - (size_t) hlen;
 
@@ -369,10 +367,9 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 	r.end = r.p + hlen;
 	r.what = what;
 	r.err = err;
-	r.errlen = errlen;
 
 	if (jexpect(&r, '{'))
-		return PGAI_MODEL_ECORRUPT;
+		return PGAI_ECORRUPT;
 	if (jpeek(&r, '}'))
 		r.p++;
 	else
@@ -402,8 +399,8 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 					if (nt == NULL)
 					{
 						st_close(f);
-						return model_fail(PGAI_MODEL_ENOMEM, err, errlen,
-										  "out of memory reading \"%s\"", what);
+						return pgai_error_set(err, PGAI_ENOMEM,
+											  "out of memory reading \"%s\"", what);
 					}
 					f->tensors = nt;
 					cap = ncap;
@@ -417,25 +414,25 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 				{
 					if (t->shape[d] != 0 && count > UINT64_MAX / 16 / (uint64_t) t->shape[d])
 					{
-						model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-								   "tensor \"%s\" in \"%s\" has an absurd shape", name, what);
+						pgai_error_set(err, PGAI_ECORRUPT,
+									   "tensor \"%s\" in \"%s\" has an absurd shape", name, what);
 						goto fail;
 					}
 					count *= (uint64_t) t->shape[d];
 				}
 				if (begin > finish || (uint64_t) finish > data_len)
 				{
-					model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-							   "tensor \"%s\" in \"%s\" lies outside the file (bytes %lld..%lld of %zu): the file is truncated or corrupt",
-							   name, what, (long long) begin, (long long) finish, data_len);
+					pgai_error_set(err, PGAI_ECORRUPT,
+								   "tensor \"%s\" in \"%s\" lies outside the file (bytes %lld..%lld of %zu): the file is truncated or corrupt",
+								   name, what, (long long) begin, (long long) finish, data_len);
 					goto fail;
 				}
 				count *= st_dtype_size(t->dtype);
 				if (count != (uint64_t) (finish - begin))
 				{
-					model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-							   "tensor \"%s\" in \"%s\" has %lld bytes but its shape needs %llu",
-							   name, what, (long long) (finish - begin), (unsigned long long) count);
+					pgai_error_set(err, PGAI_ECORRUPT,
+								   "tensor \"%s\" in \"%s\" has %lld bytes but its shape needs %llu",
+								   name, what, (long long) (finish - begin), (unsigned long long) count);
 					goto fail;
 				}
 				t->data = data + begin;
@@ -457,55 +454,53 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 		jfail(&r, "trailing bytes after the header object");
 		goto fail;
 	}
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 
 fail:
 	st_close(f);
-	return PGAI_MODEL_ECORRUPT;
+	return PGAI_ECORRUPT;
 }
 
-pgai_model_status
-st_open(st_file *f, const char *path, char *err, size_t errlen)
+pgai_status
+st_open(st_file *f, const char *path, pgai_error *err)
 {
 	int			fd;
 	struct stat sb;
 	void	   *map;
-	pgai_model_status st;
+	pgai_status st;
 
 	memset(f, 0, sizeof(*f));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return model_fail(errno == ENOENT ? PGAI_MODEL_ENOENT : PGAI_MODEL_EIO,
-						  err, errlen, "could not open model file \"%s\": %s",
-						  path, strerror(errno));
+		return pgai_error_set(err, errno == ENOENT ? PGAI_ENOENT : PGAI_EIO, "could not open model file \"%s\": %s",
+							  path, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
 	{
 		close(fd);
-		return model_fail(PGAI_MODEL_EIO, err, errlen,
-						  "model file \"%s\" is not a regular file", path);
+		return pgai_error_set(err, PGAI_EIO,
+							  "model file \"%s\" is not a regular file", path);
 	}
 	if (sb.st_size < 8)
 	{
 		close(fd);
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "safetensors file \"%s\" is truncated (%lld bytes)",
-						  path, (long long) sb.st_size);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "safetensors file \"%s\" is truncated (%lld bytes)",
+							  path, (long long) sb.st_size);
 	}
 	map = mmap(NULL, (size_t) sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
-		return model_fail(errno == ENOMEM ? PGAI_MODEL_ENOMEM : PGAI_MODEL_EIO,
-						  err, errlen, "could not map model file \"%s\": %s",
-						  path, strerror(errno));
-	st = st_parse(f, map, (size_t) sb.st_size, path, err, errlen);
-	if (st != PGAI_MODEL_OK)
+		return pgai_error_set(err, errno == ENOMEM ? PGAI_ENOMEM : PGAI_EIO, "could not map model file \"%s\": %s",
+							  path, strerror(errno));
+	st = st_parse(f, map, (size_t) sb.st_size, path, err);
+	if (st != PGAI_OK)
 	{
 		munmap(map, (size_t) sb.st_size);
 		return st;
 	}
 	f->map = map;
 	f->map_len = (size_t) sb.st_size;
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
 const st_tensor *

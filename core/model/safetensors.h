@@ -49,14 +49,14 @@ typedef struct st_file
 } st_file;
 
 /* Map `path` and validate every tensor entry against the file size. */
-pgai_model_status st_open(st_file *f, const char *path, char *err, size_t errlen);
+pgai_status st_open(st_file *f, const char *path, pgai_error *err);
 
 /*
  * Parse a whole safetensors image already in memory (not copied: `buf` must
  * outlive `f`). `what` names it in messages. Used by st_open and tests.
  */
-pgai_model_status st_parse(st_file *f, const unsigned char *buf, size_t len,
-						   const char *what, char *err, size_t errlen);
+pgai_status st_parse(st_file *f, const unsigned char *buf, size_t len,
+						   const char *what, pgai_error *err);
 
 /* The tensor called `name`, or NULL. */
 const st_tensor *st_find(const st_file *f, const char *name);

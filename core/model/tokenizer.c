@@ -14,10 +14,10 @@
 #include "tokenizer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_util.h"
 #include "unicode_tables.h"
 
 /* ---- vocabulary ---- */
@@ -35,25 +35,25 @@ hash_bytes(const char *s, size_t len)
 	return h;
 }
 
-pgai_model_status
+pgai_status
 tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
-			   const char *what, char *err, size_t errlen)
+			   const char *what, pgai_error *err)
 {
 	size_t		lines = 0;
 	size_t		slots = 1;
 
 	memset(vocab, 0, sizeof(*vocab));
 	if (len >= UINT32_MAX)
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "vocabulary file \"%s\" is too large", what);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "vocabulary file \"%s\" is too large", what);
 	for (size_t i = 0; i < len; i++)
 		if (data[i] == '\n')
 			lines++;
 	if (len > 0 && data[len - 1] != '\n')
 		lines++;
 	if (lines == 0 || lines > INT32_MAX / 4)
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "vocabulary file \"%s\" is empty", what);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "vocabulary file \"%s\" is empty", what);
 	while (slots < lines * 2)
 		slots <<= 1;
 
@@ -64,8 +64,8 @@ tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
 	if (!vocab->text || !vocab->offsets || !vocab->lengths || !vocab->slots)
 	{
 		tok_vocab_free(vocab);
-		return model_fail(PGAI_MODEL_ENOMEM, err, errlen,
-						  "out of memory loading vocabulary \"%s\"", what);
+		return pgai_error_set(err, PGAI_ENOMEM,
+							  "out of memory loading vocabulary \"%s\"", what);
 	}
 	memcpy(vocab->text, data, len);
 	vocab->text[len] = '\0';
@@ -104,26 +104,25 @@ tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
 	if (vocab->unk_id < 0 || vocab->cls_id < 0 || vocab->sep_id < 0 || vocab->pad_id < 0)
 	{
 		tok_vocab_free(vocab);
-		return model_fail(PGAI_MODEL_ECORRUPT, err, errlen,
-						  "vocabulary file \"%s\" lacks [UNK], [CLS], [SEP] or [PAD]", what);
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "vocabulary file \"%s\" lacks [UNK], [CLS], [SEP] or [PAD]", what);
 	}
-	return PGAI_MODEL_OK;
+	return PGAI_OK;
 }
 
-pgai_model_status
-tok_vocab_load(tok_vocab *vocab, const char *path, char *err, size_t errlen)
+pgai_status
+tok_vocab_load(tok_vocab *vocab, const char *path, pgai_error *err)
 {
 	FILE	   *f = fopen(path, "rb");
 	char	   *buf = NULL;
 	size_t		cap = 0,
 				len = 0;
-	pgai_model_status st;
+	pgai_status st;
 
 	memset(vocab, 0, sizeof(*vocab));
 	if (f == NULL)
-		return model_fail(errno == ENOENT ? PGAI_MODEL_ENOENT : PGAI_MODEL_EIO,
-						  err, errlen, "could not open vocabulary file \"%s\": %s",
-						  path, strerror(errno));
+		return pgai_error_set(err, errno == ENOENT ? PGAI_ENOENT : PGAI_EIO, "could not open vocabulary file \"%s\": %s",
+							  path, strerror(errno));
 	for (;;)
 	{
 		if (len == cap)
@@ -135,8 +134,8 @@ tok_vocab_load(tok_vocab *vocab, const char *path, char *err, size_t errlen)
 			{
 				free(buf);
 				fclose(f);
-				return model_fail(PGAI_MODEL_ENOMEM, err, errlen,
-								  "out of memory reading \"%s\"", path);
+				return pgai_error_set(err, PGAI_ENOMEM,
+									  "out of memory reading \"%s\"", path);
 			}
 			buf = nbuf;
 			cap = ncap;
@@ -151,11 +150,11 @@ tok_vocab_load(tok_vocab *vocab, const char *path, char *err, size_t errlen)
 	{
 		free(buf);
 		fclose(f);
-		return model_fail(PGAI_MODEL_EIO, err, errlen,
-						  "could not read vocabulary file \"%s\"", path);
+		return pgai_error_set(err, PGAI_EIO,
+							  "could not read vocabulary file \"%s\"", path);
 	}
 	fclose(f);
-	st = tok_vocab_init(vocab, buf, len, path, err, errlen);
+	st = tok_vocab_init(vocab, buf, len, path, err);
 	free(buf);
 	return st;
 }
@@ -594,7 +593,7 @@ pretokenize(encoder *e, const uint32_t *cps, size_t n)
 
 #define TOK_SEGMENT 8192
 
-pgai_model_status
+pgai_status
 tok_encode(const tok_vocab *vocab, const char *text, size_t len,
 		   int32_t *ids, size_t max_tokens, size_t *n_ids)
 {
@@ -603,14 +602,14 @@ tok_encode(const tok_vocab *vocab, const char *text, size_t len,
 				norm = {0};
 	const unsigned char *s = (const unsigned char *) text;
 	size_t		pos = 0;
-	pgai_model_status st = PGAI_MODEL_OK;
+	pgai_status st = PGAI_OK;
 
 	*n_ids = 0;
 	if (max_tokens < 2)
-		return PGAI_MODEL_EINVAL;
+		return PGAI_EINVAL;
 	e = malloc(sizeof(encoder));
 	if (e == NULL)
-		return PGAI_MODEL_ENOMEM;
+		return PGAI_ENOMEM;
 	e->vocab = vocab;
 	e->ids = ids;
 	e->n = 0;
@@ -633,13 +632,13 @@ tok_encode(const tok_vocab *vocab, const char *text, size_t len,
 		normalize_segment(s + pos, end - pos, &tmp, &norm);
 		if (tmp.oom || norm.oom)
 		{
-			st = PGAI_MODEL_ENOMEM;
+			st = PGAI_ENOMEM;
 			break;
 		}
 		pretokenize(e, norm.v, norm.n);
 		pos = end;
 	}
-	if (st == PGAI_MODEL_OK)
+	if (st == PGAI_OK)
 	{
 		e->ids[e->n++] = vocab->sep_id;
 		*n_ids = e->n;

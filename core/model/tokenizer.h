@@ -34,10 +34,10 @@ typedef struct tok_vocab
  * line number). `what` names the file in error messages. On success the
  * caller owns *vocab and frees it with tok_vocab_free.
  */
-pgai_model_status tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
-								 const char *what, char *err, size_t errlen);
-pgai_model_status tok_vocab_load(tok_vocab *vocab, const char *path,
-								 char *err, size_t errlen);
+pgai_status tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
+								 const char *what, pgai_error *err);
+pgai_status tok_vocab_load(tok_vocab *vocab, const char *path,
+								 pgai_error *err);
 void		tok_vocab_free(tok_vocab *vocab);
 
 /* Id of a token, or -1. */
@@ -49,7 +49,7 @@ int32_t		tok_vocab_find(const tok_vocab *vocab, const char *s, size_t len);
  * caller's `ids` (room for max_tokens) and the count to *n_ids.
  * Fails only on out-of-memory.
  */
-pgai_model_status tok_encode(const tok_vocab *vocab, const char *text, size_t len,
+pgai_status tok_encode(const tok_vocab *vocab, const char *text, size_t len,
 							 int32_t *ids, size_t max_tokens, size_t *n_ids);
 
 /*

@@ -55,8 +55,8 @@ static pgai_model *
 get_model(const char *name)
 {
 	const char *dir = model_dir();
-	char		msg[PGAI_MODEL_ERRLEN];
-	pgai_model_status st;
+	pgai_error	err;
+	pgai_status st;
 
 	if (strcmp(name, "all-MiniLM-L6-v2") != 0 &&
 		strcmp(name, "sentence-transformers/all-MiniLM-L6-v2") != 0)
@@ -71,13 +71,13 @@ get_model(const char *name)
 		pgai_model_close(backend_model);
 		backend_model = NULL;
 	}
-	st = pgai_model_open(dir, &backend_model, msg, sizeof(msg));
-	if (st != PGAI_MODEL_OK)
+	st = pgai_model_open(dir, &backend_model, &err);
+	if (st != PGAI_OK)
 	{
 		backend_model = NULL;
 		ereport(ERROR,
-				(errcode(ai_model_sqlstate(st, AI_FAILED_MODEL_LOAD)),
-				 errmsg("could not load the built-in model from \"%s\": %s", dir, msg),
+				(errcode(ai_sqlstate(st, AI_FAILED_MODEL_LOAD)),
+				 errmsg("could not load the built-in model from \"%s\": %s", dir, err.message),
 				 errhint("Install it with \"make setup\", or point ai.model_dir or PGAI_MODEL_DIR at its folder.")));
 	}
 	/* one thread per backend: parallelism comes from concurrent queries */
@@ -94,17 +94,16 @@ embed_texts(pgai_model *model, const char **texts, const size_t *lens, size_t n,
 {
 	for (;;)
 	{
-		char		msg[PGAI_MODEL_ERRLEN];
-		pgai_model_status st;
+		pgai_error	err;
+		pgai_status st;
 
-		st = pgai_model_embed_cancelable(model, texts, lens, n, out, &InterruptPending,
-										 msg, sizeof(msg));
-		if (st == PGAI_MODEL_OK)
+		st = pgai_model_embed_cancelable(model, texts, lens, n, out, &InterruptPending, &err);
+		if (st == PGAI_OK)
 			return;
-		if (st != PGAI_MODEL_ECANCELED)
+		if (st != PGAI_ECANCELED)
 			ereport(ERROR,
-					(errcode(ai_model_sqlstate(st, AI_FAILED_MODEL)),
-					 errmsg("the built-in model failed: %s", msg)));
+					(errcode(ai_sqlstate(st, AI_FAILED_MODEL)),
+					 errmsg("the built-in model failed: %s", err.message)));
 		/* raises the cancel or timeout error; other interrupts return */
 		CHECK_FOR_INTERRUPTS();
 	}

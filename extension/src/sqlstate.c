@@ -2,8 +2,8 @@
  * sqlstate.c: the single map from core/'s statuses to SQLSTATEs, and
  * bounded user values for messages.
  *
- * core/ reports failures as a pgai_status (the built-in model, for now,
- * as its own pgai_model_status); every ereport of the extension that
+ * core/ reports failures as a pgai_status (the built-in model included);
+ * every ereport of the extension that
  * passes one on takes its SQLSTATE from here, so one kind of failure has
  * one code whichever SQL function met it. The rules:
  *   - out of memory is 53200 wherever it happens, except while opening the
@@ -58,6 +58,8 @@ ai_sqlstate(pgai_status code, AiFailure what)
 		case PGAI_ECANCELED:
 		case PGAI_ETIMEOUT:
 		case PGAI_EINTERNAL:
+		case PGAI_ENOENT:
+		case PGAI_ECORRUPT:
 		case PGAI_STATUS_MAX:
 			break;
 	}
@@ -73,12 +75,6 @@ ai_sqlstate(pgai_status code, AiFailure what)
 			break;
 	}
 	return ERRCODE_INTERNAL_ERROR;
-}
-
-int
-ai_model_sqlstate(pgai_model_status code, AiFailure what)
-{
-	return ai_sqlstate(code == PGAI_MODEL_ENOMEM ? PGAI_ENOMEM : PGAI_EINTERNAL, what);
 }
 
 /*

@@ -7,7 +7,6 @@
 #define AI_SQLSTATE_H
 
 #include "pgai_error.h"
-#include "pgai_model.h"
 
 /* What the extension asked core/ to do when it failed. */
 typedef enum AiFailure
@@ -21,9 +20,6 @@ typedef enum AiFailure
 
 /* The SQLSTATE (an ERRCODE_*) for core status `code` failing at `what`. */
 extern int	ai_sqlstate(pgai_status code, AiFailure what);
-
-/* The same for the built-in model's own status enum. */
-extern int	ai_model_sqlstate(pgai_model_status code, AiFailure what);
 
 /* At most 64 bytes of a user's value, with "...", for messages. */
 extern char *ai_bounded(const char *s);

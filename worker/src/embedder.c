@@ -56,11 +56,11 @@ open_model(const worker_options *opt, pgai_model **out, pgai_error *err)
 	pthread_mutex_lock(&model_lock);
 	if (shared_model == NULL)
 	{
-		char		msg[PGAI_MODEL_ERRLEN];
+		pgai_error	merr;
 
-		if (pgai_model_open(model_dir(), &shared_model, msg, sizeof(msg)) != PGAI_MODEL_OK)
+		if (pgai_model_open(model_dir(), &shared_model, &merr) != PGAI_OK)
 		{
-			pgai_error_set(err, PGAI_EIO, "%s (install it with: make setup)", msg);
+			pgai_error_set(err, PGAI_EIO, "%s (install it with: make setup)", merr.message);
 			shared_model = NULL;
 			st = PGAI_EIO;
 		}
@@ -332,18 +332,17 @@ pgai_status
 embedder_embed(embedder *e, const char *const *texts, const size_t *lens,
 			   size_t n, float *out, pgai_error *row_errors, pgai_error *err)
 {
-	char		msg[PGAI_MODEL_ERRLEN];
-	pgai_model_status st;
+	pgai_error	merr;
+	pgai_status st;
 
 	if (e->client != NULL)
 		return provider_client_embed(e->client, texts, lens, n, out, row_errors, err);
 	/* the model embeds every input or none: no row errors */
-	st = pgai_model_embed_cancelable(e->model, texts, lens, n, out, &worker_stop,
-									 msg, sizeof(msg));
-	if (st == PGAI_MODEL_ECANCELED)
+	st = pgai_model_embed_cancelable(e->model, texts, lens, n, out, &worker_stop, &merr);
+	if (st == PGAI_ECANCELED)
 		return pgai_error_set(err, PGAI_ECANCELED, "embedding canceled: the worker is stopping");
-	if (st != PGAI_MODEL_OK)
-		return pgai_error_set(err, PGAI_EPROVIDER, "%s", msg);
+	if (st != PGAI_OK)
+		return pgai_error_set(err, PGAI_EPROVIDER, "%s", merr.message);
 	return PGAI_OK;
 }
 

@@ -32,13 +32,13 @@ image(const char *header, size_t datalen, size_t *len)
 	return buf;
 }
 
-static pgai_model_status
-parse(const char *header, size_t datalen, char *err)
+static pgai_status
+parse(const char *header, size_t datalen, pgai_error *err)
 {
 	size_t		len;
 	unsigned char *buf = image(header, datalen, &len);
 	st_file		f;
-	pgai_model_status st = st_parse(&f, buf, len, "mem.safetensors", err, 512);
+	pgai_status st = st_parse(&f, buf, len, "mem.safetensors", err);
 
 	st_close(&f);
 	free(buf);
@@ -56,11 +56,11 @@ test_valid(void **state)
 	size_t		len;
 	unsigned char *buf = image(hdr, 32, &len);
 	st_file		f;
-	char		err[512];
+	pgai_error	err;
 	const st_tensor *t;
 
 	(void) state;
-	assert_int_equal(st_parse(&f, buf, len, "mem", err, sizeof(err)), PGAI_MODEL_OK);
+	assert_int_equal(st_parse(&f, buf, len, "mem", &err), PGAI_OK);
 	assert_int_equal(f.ntensors, 3);
 	t = st_find(&f, "a");
 	assert_non_null(t);
@@ -82,42 +82,42 @@ test_valid(void **state)
 static void
 test_corrupt_headers(void **state)
 {
-	char		err[512];
+	pgai_error	err;
 
 	(void) state;
 	/* offsets past the end of the data */
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8, err),
-					 PGAI_MODEL_ECORRUPT);
-	assert_non_null(strstr(err, "mem.safetensors"));
-	assert_non_null(strstr(err, "truncated"));
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8, &err),
+					 PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, "mem.safetensors"));
+	assert_non_null(strstr(err.message, "truncated"));
 	/* shape disagrees with the byte count */
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", 16, err),
-					 PGAI_MODEL_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", 16, &err),
+					 PGAI_ECORRUPT);
 	/* begin after end */
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[8,4]}}", 16, err),
-					 PGAI_MODEL_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[8,4]}}", 16, &err),
+					 PGAI_ECORRUPT);
 	/* unknown dtype, missing keys, bad JSON, trailing bytes, negative */
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, err),
-					 PGAI_MODEL_ECORRUPT);
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1, err), PGAI_MODEL_ECORRUPT);
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}", 1, err),
-					 PGAI_MODEL_ECORRUPT);
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}} x", 1, err),
-					 PGAI_MODEL_ECORRUPT);
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,1]}}", 1, err),
-					 PGAI_MODEL_ECORRUPT);
-	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1.5],\"data_offsets\":[0,1]}}", 1, err),
-					 PGAI_MODEL_ECORRUPT);
-	assert_int_equal(parse("[1,2]", 0, err), PGAI_MODEL_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, &err),
+					 PGAI_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1, &err), PGAI_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}", 1, &err),
+					 PGAI_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}} x", 1, &err),
+					 PGAI_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,1]}}", 1, &err),
+					 PGAI_ECORRUPT);
+	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[1.5],\"data_offsets\":[0,1]}}", 1, &err),
+					 PGAI_ECORRUPT);
+	assert_int_equal(parse("[1,2]", 0, &err), PGAI_ECORRUPT);
 	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[99999999999,99999999999,99999999999],"
-						   "\"data_offsets\":[0,1]}}", 1, err), PGAI_MODEL_ECORRUPT);
+						   "\"data_offsets\":[0,1]}}", 1, &err), PGAI_ECORRUPT);
 	/* deep nesting in metadata is refused, not recursed without bound */
 	{
 		char		deep[200] = "{\"__metadata__\":";
 
 		for (int i = 0; i < 40; i++)
 			strcat(deep, "[");
-		assert_int_equal(parse(deep, 0, err), PGAI_MODEL_ECORRUPT);
+		assert_int_equal(parse(deep, 0, &err), PGAI_ECORRUPT);
 	}
 }
 
@@ -127,12 +127,12 @@ test_bad_lengths(void **state)
 	unsigned char small[4] = {0};
 	unsigned char big[16] = {0xff, 0xff, 0, 0, 0, 0, 0, 0};
 	st_file		f;
-	char		err[512];
+	pgai_error	err;
 
 	(void) state;
-	assert_int_equal(st_parse(&f, small, sizeof(small), "x", err, sizeof(err)), PGAI_MODEL_ECORRUPT);
-	assert_int_equal(st_parse(&f, big, sizeof(big), "x", err, sizeof(err)), PGAI_MODEL_ECORRUPT);
-	assert_non_null(strstr(err, "header length"));
+	assert_int_equal(st_parse(&f, small, sizeof(small), "x", &err), PGAI_ECORRUPT);
+	assert_int_equal(st_parse(&f, big, sizeof(big), "x", &err), PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, "header length"));
 }
 
 /* A model directory with a valid vocab and config but a broken weights file. */
@@ -141,14 +141,14 @@ test_model_open_errors(void **state)
 {
 	char		dir[] = "/tmp/pgai_model_test_XXXXXX";
 	char		path[256];
-	char		err[PGAI_MODEL_ERRLEN];
+	pgai_error	err;
 	pgai_model *m = (pgai_model *) 1;
 	FILE	   *f;
 
 	(void) state;
-	assert_int_equal(pgai_model_open("/nonexistent/model/dir", &m, err, sizeof(err)), PGAI_MODEL_ENOENT);
+	assert_int_equal(pgai_model_open("/nonexistent/model/dir", &m, &err), PGAI_ENOENT);
 	assert_null(m);
-	assert_non_null(strstr(err, "/nonexistent/model/dir"));
+	assert_non_null(strstr(err.message, "/nonexistent/model/dir"));
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/config.json", dir);
@@ -156,23 +156,23 @@ test_model_open_errors(void **state)
 	fputs("{\"num_attention_heads\": 2, \"hidden_act\": \"gelu\"}", f);
 	fclose(f);
 	/* no vocab.txt yet */
-	assert_int_equal(pgai_model_open(dir, &m, err, sizeof(err)), PGAI_MODEL_ENOENT);
-	assert_non_null(strstr(err, "vocab.txt"));
+	assert_int_equal(pgai_model_open(dir, &m, &err), PGAI_ENOENT);
+	assert_non_null(strstr(err.message, "vocab.txt"));
 
 	snprintf(path, sizeof(path), "%s/vocab.txt", dir);
 	f = fopen(path, "w");
 	fputs("[PAD]\n[UNK]\n[CLS]\n[SEP]\n", f);
 	fclose(f);
 	/* no weights */
-	assert_int_equal(pgai_model_open(dir, &m, err, sizeof(err)), PGAI_MODEL_ENOENT);
-	assert_non_null(strstr(err, "model.safetensors"));
+	assert_int_equal(pgai_model_open(dir, &m, &err), PGAI_ENOENT);
+	assert_non_null(strstr(err.message, "model.safetensors"));
 	/* weights file cut short */
 	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
 	f = fopen(path, "w");
 	fputs("\x40\x00\x00\x00\x00\x00\x00\x00{\"a\":", f);
 	fclose(f);
-	assert_int_equal(pgai_model_open(dir, &m, err, sizeof(err)), PGAI_MODEL_ECORRUPT);
-	assert_non_null(strstr(err, path));
+	assert_int_equal(pgai_model_open(dir, &m, &err), PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, path));
 	/* valid file without the tensors the model needs */
 	{
 		size_t		len;
@@ -183,8 +183,8 @@ test_model_open_errors(void **state)
 		fclose(f);
 		free(buf);
 	}
-	assert_int_equal(pgai_model_open(dir, &m, err, sizeof(err)), PGAI_MODEL_ECORRUPT);
-	assert_non_null(strstr(err, "word_embeddings"));
+	assert_int_equal(pgai_model_open(dir, &m, &err), PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, "word_embeddings"));
 	assert_null(m);
 
 	unlink(path);

@@ -26,11 +26,11 @@ static int
 setup(void **state)
 {
 	tok_vocab  *v = malloc(sizeof(tok_vocab));
-	char		err[256];
+	pgai_error	err;
 
 	assert_non_null(v);
-	assert_int_equal(tok_vocab_init(v, vocab_txt, strlen(vocab_txt), "test", err, sizeof(err)),
-					 PGAI_MODEL_OK);
+	assert_int_equal(tok_vocab_init(v, vocab_txt, strlen(vocab_txt), "test", &err),
+					 PGAI_OK);
 	*state = v;
 	return 0;
 }
@@ -52,7 +52,7 @@ check(const tok_vocab *v, const char *text, size_t len, size_t max, ...)
 				k = 0;
 	va_list		ap;
 
-	assert_int_equal(tok_encode(v, text, len, ids, max, &n), PGAI_MODEL_OK);
+	assert_int_equal(tok_encode(v, text, len, ids, max, &n), PGAI_OK);
 	va_start(ap, max);
 	for (;;)
 	{
@@ -107,7 +107,7 @@ test_long_word(void **state)
 		int32_t		ids[300];
 		size_t		n;
 
-		assert_int_equal(tok_encode(v, buf, 100, ids, 256, &n), PGAI_MODEL_OK);
+		assert_int_equal(tok_encode(v, buf, 100, ids, 256, &n), PGAI_OK);
 		assert_int_equal(n, 102);
 		assert_int_equal(ids[1], A);
 		assert_int_equal(ids[100], HASH_A);
@@ -182,15 +182,15 @@ static void
 test_vocab_errors(void **state)
 {
 	tok_vocab	v;
-	char		err[512];
+	pgai_error	err;
 
 	(void) state;
-	assert_int_equal(tok_vocab_init(&v, "a\nb\n", 4, "tiny.txt", err, sizeof(err)),
-					 PGAI_MODEL_ECORRUPT);
-	assert_non_null(strstr(err, "tiny.txt"));
-	assert_int_equal(tok_vocab_load(&v, "/nonexistent/vocab.txt", err, sizeof(err)),
-					 PGAI_MODEL_ENOENT);
-	assert_non_null(strstr(err, "/nonexistent/vocab.txt"));
+	assert_int_equal(tok_vocab_init(&v, "a\nb\n", 4, "tiny.txt", &err),
+					 PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, "tiny.txt"));
+	assert_int_equal(tok_vocab_load(&v, "/nonexistent/vocab.txt", &err),
+					 PGAI_ENOENT);
+	assert_non_null(strstr(err.message, "/nonexistent/vocab.txt"));
 }
 
 int

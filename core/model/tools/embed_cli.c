@@ -43,7 +43,7 @@ main(int argc, char **argv)
 				plain = 0,
 				repeat = 1,
 				batch = 0;
-	char		err[PGAI_MODEL_ERRLEN];
+	pgai_error	err;
 	pgai_model *m;
 	char	  **texts = NULL;
 	size_t	   *lens = NULL,
@@ -75,9 +75,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (pgai_model_open(dir, &m, err, sizeof(err)) != PGAI_MODEL_OK)
+	if (pgai_model_open(dir, &m, &err) != PGAI_OK)
 	{
-		fprintf(stderr, "embed_cli: %s\n", err);
+		fprintf(stderr, "embed_cli: %s\n", err.message);
 		return 1;
 	}
 	if (threads > 0)
@@ -146,9 +146,9 @@ main(int argc, char **argv)
 			size_t		k;
 
 			if (pgai_model_tokenize(m, texts[i], lens[i], ids, PGAI_MODEL_MAX_TOKENS, &k,
-									err, sizeof(err)) != PGAI_MODEL_OK)
+									&err) != PGAI_OK)
 			{
-				fprintf(stderr, "embed_cli: %s\n", err);
+				fprintf(stderr, "embed_cli: %s\n", err.message);
 				return 1;
 			}
 			for (size_t t = 0; t < k; t++)
@@ -182,9 +182,9 @@ main(int argc, char **argv)
 				size_t		k = n - s < step ? n - s : step;
 
 				if (pgai_model_embed(m, (const char *const *) texts + s, lens + s, k,
-									 out + s * (size_t) dim, err, sizeof(err)) != PGAI_MODEL_OK)
+									 out + s * (size_t) dim, &err) != PGAI_OK)
 				{
-					fprintf(stderr, "embed_cli: %s\n", err);
+					fprintf(stderr, "embed_cli: %s\n", err.message);
 					return 1;
 				}
 			}
@@ -199,7 +199,7 @@ main(int argc, char **argv)
 			{
 				size_t		k = 0;
 
-				pgai_model_tokenize(m, texts[i], lens[i], ids, PGAI_MODEL_MAX_TOKENS, &k, NULL, 0);
+				pgai_model_tokenize(m, texts[i], lens[i], ids, PGAI_MODEL_MAX_TOKENS, &k, NULL);
 				total += k;
 			}
 			fprintf(stderr, "embed_seconds %.6f texts %zu tokens %zu cpu_seconds %.6f\n",
