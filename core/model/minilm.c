@@ -32,6 +32,7 @@
 
 #include <cblas.h>
 
+#include "pgai_json.h"
 #include "safetensors.h"
 #include "tokenizer.h"
 
@@ -72,26 +73,6 @@ pgai_model_default_dir(void)
 
 /* ---- loading ---- */
 
-/* Find `"key"` in a small JSON text and read the number after it. */
-static int
-config_number(const char *json, const char *key, double *out)
-{
-	char		pat[80];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(json, pat);
-	if (p == NULL)
-		return 0;
-	p += strlen(pat);
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':')
-		p++;
-	char	   *end;
-
-	*out = strtod(p, &end);
-	return end != p;
-}
-
 static pgai_status
 read_small_file(const char *path, char **out, pgai_error *err)
 {
@@ -114,6 +95,47 @@ read_small_file(const char *path, char **out, pgai_error *err)
 	buf[n] = '\0';
 	*out = buf;
 	return PGAI_OK;
+}
+
+/*
+ * The settings the encoder takes from config.json, read with core/json so
+ * that only the top-level members count: num_attention_heads (0 when
+ * absent: the dimension check then refuses the model), layer_norm_eps
+ * (default 1e-12) and hidden_act, which must be "gelu" when present.
+ */
+static pgai_status
+read_config(pgai_model *m, const char *path, pgai_error *err)
+{
+	char	   *text;
+	json_doc   *doc = NULL;
+	json_ref	root,
+				act;
+	double		v;
+	pgai_error	jerr;
+	pgai_status st;
+
+	if ((st = read_small_file(path, &text, err)) != PGAI_OK)
+		return st;
+	st = json_parse(text, strlen(text), &doc, &jerr);
+	if (st == PGAI_ENOMEM)
+		st = pgai_error_set(err, st, "out of memory reading model config \"%s\"", path);
+	else if (st != PGAI_OK)
+		st = pgai_error_set(err, PGAI_ECORRUPT, "model config \"%s\" is not valid JSON: %s",
+							path, jerr.message);
+	else if (json_type_of(doc, root = json_root(doc)) != JSON_OBJECT)
+		st = pgai_error_set(err, PGAI_ECORRUPT, "model config \"%s\" is not a JSON object", path);
+	else
+	{
+		m->heads = json_number(doc, json_get(doc, root, "num_attention_heads"), &v) ? (int) v : 0;
+		m->eps = json_number(doc, json_get(doc, root, "layer_norm_eps"), &v) ? (float) v : 1e-12f;
+		act = json_get(doc, root, "hidden_act");
+		if (act != JSON_NONE && !json_string_equals(doc, act, "gelu"))
+			st = pgai_error_set(err, PGAI_ECORRUPT,
+								"model config \"%s\": only hidden_act \"gelu\" is supported", path);
+	}
+	json_doc_free(doc);
+	free(text);
+	return st;
 }
 
 /* Look up a float tensor and check its shape (d1 = 0 for a vector). */
@@ -156,10 +178,8 @@ pgai_model_open(const char *dir, pgai_model **out, pgai_error *err)
 {
 	char		path[4096];
 	char		cfg_path[4096];
-	char	   *cfg = NULL;
 	pgai_model *m;
 	pgai_status st;
-	double		v;
 	const st_tensor *we;
 
 	*out = NULL;
@@ -176,16 +196,8 @@ pgai_model_open(const char *dir, pgai_model **out, pgai_error *err)
 	m->threads = default_threads();
 
 	snprintf(cfg_path, sizeof(cfg_path), "%s/config.json", dir);
-	if ((st = read_small_file(cfg_path, &cfg, err)) != PGAI_OK)
+	if ((st = read_config(m, cfg_path, err)) != PGAI_OK)
 		goto fail;
-	m->heads = config_number(cfg, "num_attention_heads", &v) ? (int) v : 0;
-	m->eps = config_number(cfg, "layer_norm_eps", &v) ? (float) v : 1e-12f;
-	if (strstr(cfg, "\"hidden_act\"") != NULL && strstr(cfg, "\"gelu\"") == NULL)
-	{
-		st = pgai_error_set(err, PGAI_ECORRUPT,
-							"model config \"%s\": only hidden_act \"gelu\" is supported", cfg_path);
-		goto fail;
-	}
 
 	snprintf(path, sizeof(path), "%s/vocab.txt", dir);
 	if ((st = tok_vocab_load(&m->vocab, path, err)) != PGAI_OK)
@@ -274,12 +286,10 @@ pgai_model_open(const char *dir, pgai_model **out, pgai_error *err)
 		}
 	}
 #undef W
-	free(cfg);
 	*out = m;
 	return PGAI_OK;
 
 fail:
-	free(cfg);
 	pgai_model_close(m);
 	return st;
 }

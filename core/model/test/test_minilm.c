@@ -384,6 +384,47 @@ test_against_reference(void **state)
 	pgai_model_close(NULL);
 }
 
+/*
+ * config.json is read as JSON: a key's name inside a string value is not
+ * the key, "gelu" elsewhere in the file does not make hidden_act gelu, and
+ * a file that is not JSON is refused, naming it.
+ */
+static pgai_status
+open_with_config(const char *cfg, pgai_error *err)
+{
+	pgai_model *m = NULL;
+	pgai_status st;
+
+	write_file("config.json", cfg, strlen(cfg));
+	st = pgai_model_open(dir, &m, err);
+	pgai_model_close(m);
+	return st;
+}
+
+static void
+test_config_json(void **state)
+{
+	char		cfg[256];
+	pgai_error	err;
+
+	(void) state;
+	snprintf(cfg, sizeof(cfg),
+			 "{\"comment\": \"num_attention_heads\", \"num_attention_heads\": %d}", NH);
+	assert_int_equal(open_with_config(cfg, &err), PGAI_OK);
+	snprintf(cfg, sizeof(cfg),
+			 "{\"hidden_act\": \"relu\", \"comment\": \"gelu\", \"num_attention_heads\": %d}", NH);
+	assert_int_equal(open_with_config(cfg, &err), PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, "hidden_act"));
+	snprintf(cfg, sizeof(cfg), "{\"num_attention_heads\": %d", NH);
+	assert_int_equal(open_with_config(cfg, &err), PGAI_ECORRUPT);
+	assert_non_null(strstr(err.message, "config.json"));
+	assert_int_equal(open_with_config("[12]", &err), PGAI_ECORRUPT);
+	/* back to the fixture's own */
+	snprintf(cfg, sizeof(cfg),
+			 "{\"hidden_act\": \"gelu\", \"num_attention_heads\": %d, \"layer_norm_eps\": 1e-12}", NH);
+	assert_int_equal(open_with_config(cfg, &err), PGAI_OK);
+}
+
 static void
 test_default_dir(void **state)
 {
@@ -402,6 +443,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_reference),
+		cmocka_unit_test(test_config_json),
 		cmocka_unit_test(test_default_dir),
 	};
 
