@@ -85,14 +85,6 @@ size_t		json_string_size(const char *s, size_t n);
 /* Append an integer. */
 void		json_write_int(json_buf *b, long long v);
 
-/*
- * Append a number with enough digits to round-trip a double (%.17g), or
- * a float32 (%.9g) for json_write_float, always with '.' as the decimal
- * point.  Non-finite values are written as null (JSON has no NaN).
- */
-void		json_write_double(json_buf *b, double v);
-void		json_write_float(json_buf *b, float v);
-
 /* PGAI_OK, or PGAI_ENOMEM (with a message) if an append failed. */
 pgai_status json_buf_status(const json_buf *b, pgai_error *err);
 

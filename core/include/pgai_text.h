@@ -39,13 +39,6 @@ size_t		utf8_count(const char *s, size_t len);
 /* True if code point cp is whitespace for Python's str.isspace(). */
 bool		utf8_py_isspace(uint32_t cp);
 
-/*
- * Python str.strip() with no argument on valid UTF-8 s[0..len): sets
- * *start and *end so that s[*start..*end) is the stripped text
- * (*start == *end when it is all whitespace).
- */
-void		utf8_py_strip(const char *s, size_t len, size_t *start, size_t *end);
-
 /* ------------------------------------------------------------------ */
 /* Templates: Python string.Template.substitute (CPython 3.11)        */
 /* ------------------------------------------------------------------ */

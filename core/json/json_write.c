@@ -7,7 +7,6 @@
  * makes the buffer "failed": later appends are no-ops and the caller
  * checks json_buf_status() once.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,53 +184,6 @@ json_write_int(json_buf *b, long long v)
 	int			k = snprintf(tmp, sizeof(tmp), "%lld", v);
 
 	json_buf_append(b, tmp, (size_t) k);
-}
-
-/* Format with printf and force '.' as the decimal point whatever LC_NUMERIC. */
-static void
-write_floating(json_buf *b, double v, int digits)
-{
-	char		tmp[48];
-	int			k;
-	int			j;
-	bool		in_point = false;
-
-	if (!isfinite(v))
-	{
-		json_buf_append(b, "null", 4);
-		return;
-	}
-	k = snprintf(tmp, sizeof(tmp), "%.*g", digits, v);
-	/* a locale's decimal point may be any (multi-byte) string */
-	j = 0;
-	for (int i = 0; i < k; i++)
-	{
-		char		c = tmp[i];
-
-		if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e')
-		{
-			tmp[j++] = c;
-			in_point = false;
-		}
-		else if (!in_point)
-		{
-			tmp[j++] = '.';
-			in_point = true;
-		}
-	}
-	json_buf_append(b, tmp, (size_t) j);
-}
-
-void
-json_write_double(json_buf *b, double v)
-{
-	write_floating(b, v, 17);
-}
-
-void
-json_write_float(json_buf *b, float v)
-{
-	write_floating(b, (double) v, 9);
 }
 
 pgai_status

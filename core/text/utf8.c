@@ -199,12 +199,3 @@ text_trail_space(const char *str, size_t len)
 	}
 	return len - end;
 }
-
-void
-utf8_py_strip(const char *s, size_t len, size_t *start, size_t *end)
-{
-	size_t		lead = text_lead_space(s, len);
-
-	*start = lead;
-	*end = lead == len ? len : len - text_trail_space(s, len);
-}

@@ -10,6 +10,7 @@
 #include <float.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,36 +66,26 @@ test_write_numbers(void **state)
 	json_buf_init(&b);
 	json_buf_puts(&b, "[");
 	json_write_int(&b, -42);
-	json_buf_puts(&b, ",");
-	json_write_double(&b, 0.1);
-	json_buf_puts(&b, ",");
-	json_write_float(&b, 0.1f);
-	json_buf_puts(&b, ",");
-	json_write_double(&b, NAN);
-	json_buf_puts(&b, ",");
-	json_write_double(&b, 1e300);
 	json_buf_puts(&b, "]");
-	assert_string_equal(b.data,
-						"[-42,0.10000000000000001,0.100000001,null,1.0000000000000001e+300]");
+	assert_string_equal(b.data, "[-42]");
 	json_buf_free(&b);
 	json_buf_free(&b);			/* idempotent */
 	json_buf_free(NULL);
 }
 
+/* Numbers are read with '.' whatever LC_NUMERIC says. */
 static void
-test_write_decimal_comma_locale(void **state)
+test_read_decimal_comma_locale(void **state)
 {
-	json_buf	b;
 	const char *loc;
+	double		d = 0;
 
 	(void) state;
 	loc = setlocale(LC_NUMERIC, "de_DE.UTF-8");
 	if (loc == NULL)
 		loc = setlocale(LC_NUMERIC, "fr_FR.UTF-8");
-	json_buf_init(&b);
-	json_write_double(&b, 1.5);
-	assert_string_equal(b.data, "1.5");
-	json_buf_free(&b);
+	assert_true(json_parse_number("1.5", 3, &d));
+	assert_true(d == 1.5);
 	setlocale(LC_NUMERIC, "C");
 }
 
@@ -322,14 +313,17 @@ test_float32_roundtrip(void **state)
 		float		f;
 		double		d;
 		uint32_t	bits;
+		char		tmp[32];
 
 		seed = seed * 1664525u + 1013904223u;
 		bits = seed;
 		memcpy(&f, &bits, 4);
 		if (!isfinite(f))
 			continue;
+		/* as a provider writes a float32: %.9g in the C locale */
 		json_buf_reset(&b);
-		json_write_float(&b, f);
+		snprintf(tmp, sizeof(tmp), "%.9g", (double) f);
+		json_buf_puts(&b, tmp);
 		assert_true(json_parse_number(b.data, b.len, &d));
 		if ((float) d != f)
 			fail_msg("%s -> %.9g != %.9g", b.data, (double) (float) d, (double) f);
@@ -426,7 +420,7 @@ main(void)
 		cmocka_unit_test(test_write_string),
 		cmocka_unit_test(test_write_long_string),
 		cmocka_unit_test(test_write_numbers),
-		cmocka_unit_test(test_write_decimal_comma_locale),
+		cmocka_unit_test(test_read_decimal_comma_locale),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_depth),
 		cmocka_unit_test(test_parse_structure),

@@ -1,6 +1,6 @@
 /*
  * test_utf8.c -- utf8_* helpers: validation like Python's strict decoder,
- * code-point counts, str.isspace / str.strip semantics.
+ * code-point counts, str.isspace / str.strip semantics (text_internal.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pgai_text.h"
+#include "../text_internal.h"
 
 static void
 test_validate(void **state)
@@ -42,8 +43,6 @@ test_count(void **state)
 static void
 test_space_and_strip(void **state)
 {
-	size_t		s,
-				e;
 	/* U+3000 ideographic space, U+0085, U+001C, then "x y", then U+2028 */
 	const char *txt = "\xe3\x80\x80\xc2\x85\x1cx y\xe2\x80\xa8";
 
@@ -54,11 +53,10 @@ test_space_and_strip(void **state)
 	assert_false(utf8_py_isspace(0x200B));	/* zero width space is not */
 	assert_false(utf8_py_isspace(0x180E));
 	assert_false(utf8_py_isspace('x'));
-	utf8_py_strip(txt, strlen(txt), &s, &e);
-	assert_int_equal(s, 6);
-	assert_int_equal(e, 9);
-	utf8_py_strip(" \t\n", 3, &s, &e);
-	assert_int_equal(s, e);
+	/* the chunkers strip separators and chunks with these, as str.strip() */
+	assert_int_equal(text_lead_space(txt, strlen(txt)), 6);
+	assert_int_equal(text_trail_space(txt, strlen(txt)), 3);
+	assert_int_equal(text_lead_space(" \t\n", 3), 3);
 }
 
 int
