@@ -48,16 +48,6 @@ typedef enum provider_kind
 	PROVIDER_VOYAGE				/* POST {base}/embeddings; base64 floats */
 } provider_kind;
 
-/* Over-long inputs: Ollama's "truncate", Voyage's "truncation". */
-typedef enum provider_truncate
-{
-	PROVIDER_TRUNCATE_DEFAULT = 0,	/* send nothing: the server's default
-									 * (both truncate to the model's limit) */
-	PROVIDER_TRUNCATE_ON,		/* send true */
-	PROVIDER_TRUNCATE_OFF		/* send false: too-long inputs become row
-								 * errors (see provider_client_embed) */
-} provider_truncate;
-
 /*
  * Polled at least every 50 ms while a request is in flight and during
  * backoff sleeps.  Return true to abandon the call: the client returns
@@ -92,7 +82,6 @@ typedef struct provider_options
 								 * duration string ("5m"); NULL -> omitted */
 	const char *options_json;	/* Ollama "options": a JSON object's text,
 								 * validated; NULL -> omitted */
-	provider_truncate truncate; /* Ollama / Voyage; ignored by OpenAI */
 
 	long		connect_timeout_ms; /* default 10 s */
 	long		request_timeout_ms; /* whole request incl. body; default 120 s */

@@ -243,8 +243,6 @@ provider_client_new(const provider_options *opts, provider_client **out,
 	c->wire.input_type = c->opts.kind == PROVIDER_VOYAGE ? c->opts.input_type : NULL;
 	c->wire.keep_alive = c->opts.kind == PROVIDER_OLLAMA ? c->opts.keep_alive : NULL;
 	c->wire.options_json = c->opts.kind == PROVIDER_OLLAMA ? c->opts.options_json : NULL;
-	c->wire.truncate = c->opts.kind == PROVIDER_OPENAI ? PROVIDER_TRUNCATE_DEFAULT
-		: c->opts.truncate;
 
 	json_buf_init(&c->req);
 	json_buf_init(&c->resp);

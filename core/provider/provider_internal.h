@@ -140,7 +140,6 @@ typedef struct wire_config
 	const char *input_type;
 	const char *keep_alive;
 	const char *options_json;
-	provider_truncate truncate;
 } wire_config;
 
 /* Path appended to the base URL ("/embeddings" or "/api/embed"). */

@@ -6,14 +6,16 @@
  *            ["dimensions"], ["user"]}
  *           -> {"data": [{"index", "embedding": "<base64 f32 LE>"}, ..]}
  *   Ollama  POST {base}/api/embed
- *           {"model", "input": [..], ["dimensions"], ["truncate"],
- *            ["keep_alive"], ["options"]}
+ *           {"model", "input": [..], ["dimensions"], ["keep_alive"],
+ *            ["options"]}
  *           -> {"embeddings": [[f, ..], ..]}
  *   Voyage  POST {base}/embeddings
  *           {"model", "input": [..], ["input_type"], ["output_dimension"],
- *            "output_dtype": "float", "encoding_format": "base64",
- *            ["truncation"]}
+ *            "output_dtype": "float", "encoding_format": "base64"}
  *           -> {"data": [{"index", "embedding": "<base64 f32 LE>"}, ..]}
+ *
+ * Neither "truncate" nor "truncation" is sent: both servers then cut an
+ * over-long input to the model's limit, as pgai's SQL functions let them.
  *
  * "data" items may also carry float arrays (compatible servers that
  * ignore encoding_format), which are accepted.  Every response is checked:
@@ -95,9 +97,6 @@ wire_build(const wire_config *cfg, const char *const *texts,
 				json_buf_puts(b, ",\"dimensions\":");
 				json_write_int(b, cfg->dimensions);
 			}
-			if (cfg->truncate != PROVIDER_TRUNCATE_DEFAULT)
-				json_buf_puts(b, cfg->truncate == PROVIDER_TRUNCATE_ON
-							  ? ",\"truncate\":true" : ",\"truncate\":false");
 			if (cfg->keep_alive)
 			{
 				json_buf_puts(b, ",\"keep_alive\":");
@@ -124,9 +123,6 @@ wire_build(const wire_config *cfg, const char *const *texts,
 				json_write_int(b, cfg->dimensions);
 			}
 			json_buf_puts(b, ",\"output_dtype\":\"float\",\"encoding_format\":\"base64\"");
-			if (cfg->truncate != PROVIDER_TRUNCATE_DEFAULT)
-				json_buf_puts(b, cfg->truncate == PROVIDER_TRUNCATE_ON
-							  ? ",\"truncation\":true" : ",\"truncation\":false");
 			break;
 	}
 	json_buf_puts(b, "}");

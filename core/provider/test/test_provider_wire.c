@@ -66,15 +66,13 @@ test_build_ollama(void **state)
 	build(&c, one, 1, "{\"model\":\"m\",\"input\":[\"hello\"]}");
 	c.keep_alive = "5m";
 	c.options_json = "{\"num_ctx\": 4096}";
-	c.truncate = PROVIDER_TRUNCATE_OFF;
 	c.send_dimensions = true;
 	build(&c, one, 1,
-		  "{\"model\":\"m\",\"input\":[\"hello\"],\"dimensions\":2,\"truncate\":false,\"keep_alive\":\"5m\",\"options\":{\"num_ctx\": 4096}}");
+		  "{\"model\":\"m\",\"input\":[\"hello\"],\"dimensions\":2,\"keep_alive\":\"5m\",\"options\":{\"num_ctx\": 4096}}");
 	c.keep_alive = "-1";
 	c.options_json = NULL;
 	c.send_dimensions = false;
-	c.truncate = PROVIDER_TRUNCATE_ON;
-	build(&c, one, 1, "{\"model\":\"m\",\"input\":[\"hello\"],\"truncate\":true,\"keep_alive\":-1}");
+	build(&c, one, 1, "{\"model\":\"m\",\"input\":[\"hello\"],\"keep_alive\":-1}");
 	assert_string_equal(wire_path(PROVIDER_OLLAMA), "/api/embed");
 }
 
@@ -89,9 +87,8 @@ test_build_voyage(void **state)
 		  "{\"model\":\"m\",\"input\":[\"hello\"],\"output_dtype\":\"float\",\"encoding_format\":\"base64\"}");
 	c.input_type = "document";
 	c.send_dimensions = true;
-	c.truncate = PROVIDER_TRUNCATE_OFF;
 	build(&c, one, 1,
-		  "{\"model\":\"m\",\"input\":[\"hello\"],\"input_type\":\"document\",\"output_dimension\":2,\"output_dtype\":\"float\",\"encoding_format\":\"base64\",\"truncation\":false}");
+		  "{\"model\":\"m\",\"input\":[\"hello\"],\"input_type\":\"document\",\"output_dimension\":2,\"output_dtype\":\"float\",\"encoding_format\":\"base64\"}");
 }
 
 /* [1.0, -2.0] = "AACAPwAAAMA=", [0.5, 0.25] = "AAAAPwAAgD4=" */

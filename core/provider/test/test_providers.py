@@ -134,10 +134,10 @@ def test_ollama_request_shape(fake: Any) -> None:
                            "options": {"num_ctx": 2048, "temperature": 0}}
     fake.reset()
     res = run("ollama", fake.ollama_url, "nomic-embed-text", 64, texts, "--keep-alive", "-1",
-              "--send-dimensions", "--truncate", "off", key=None)
+              "--send-dimensions", key=None)
     assert_vectors(res, [fake.expected("nomic-embed-text", t, 64) for t in texts])
     assert fake.requests[0]["body"] == {"model": "nomic-embed-text", "input": texts,
-                                        "dimensions": 64, "truncate": False, "keep_alive": -1}
+                                        "dimensions": 64, "keep_alive": -1}
 
 
 def test_voyage_request_shape(fake: Any) -> None:
@@ -327,24 +327,13 @@ def test_too_long_without_row_errors_fails_the_call(fake: Any) -> None:
     assert res.rc == 1 and "PGAI_EPROVIDER" in res.err and "input 1" in res.err
 
 
-def test_ollama_truncates_by_default_and_reports_when_told_not_to(fake: Any) -> None:
+def test_ollama_and_voyage_leave_truncation_to_the_server(fake: Any) -> None:
     texts = ["a", "b" + M]
     res = run("ollama", fake.ollama_url, "fake-4", 4, texts, key=None)
     assert_vectors(res, [fake.expected("fake-4", t) for t in texts])
-    res = run("ollama", fake.ollama_url, "fake-4", 4, texts, "--truncate", "off", key=None)
-    assert res.rc == 0
-    assert res.lines[1] == ("error: PGAI_EPROVIDER: ollama rejected the input: HTTP 400: "
-                            "the input length exceeds the context length")
-    assert f32([float(x) for x in res.lines[0][1:-1].split(",")]) == list(fake.expected("fake-4", "a"))
-
-
-def test_voyage_truncation_off(fake: Any) -> None:
-    texts = ["a" + M, "b", "c"]
-    res = run("voyageai", fake.voyage_url, "fake-4", 4, texts, "--truncate", "off")
-    assert res.rc == 0
-    assert res.lines[0].startswith("error: PGAI_EPROVIDER: voyageai rejected the input")
-    assert "too many tokens" in res.lines[0]
-    assert fake.requests[0]["body"]["truncation"] is False
+    res = run("voyageai", fake.voyage_url, "fake-4", 4, texts)
+    assert_vectors(res, [fake.expected("fake-4", t) for t in texts])
+    assert all("truncate" not in r["body"] and "truncation" not in r["body"] for r in fake.requests)
 
 
 # --- secrets and cancellation ---------------------------------------------------

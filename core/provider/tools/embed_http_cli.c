@@ -30,7 +30,7 @@ usage(void)
 			"usage: embed_http_cli --provider openai|ollama|voyageai --model M --dimensions N\n"
 			"  [--base-url URL] [--api-key-env NAME] [--send-dimensions] [--user U]\n"
 			"  [--input-type document|query] [--keep-alive K] [--options JSON]\n"
-			"  [--truncate on|off] [--connect-timeout-ms N] [--timeout-ms N]\n"
+			"  [--connect-timeout-ms N] [--timeout-ms N]\n"
 			"  [--max-retries N] [--retry-base-ms N] [--retry-max-ms N]\n"
 			"  [--retry-after-max-ms N] [--max-inputs N] [--max-bytes N]\n"
 			"  [--cancel-after-ms N] [--no-row-errors] [--repeat N] [--quiet]\n"
@@ -166,9 +166,6 @@ main(int argc, char **argv)
 			o.keep_alive = v;
 		else if (ARG("--options"))
 			o.options_json = v;
-		else if (ARG("--truncate"))
-			o.truncate = strcmp(v, "on") == 0 ? PROVIDER_TRUNCATE_ON
-				: strcmp(v, "off") == 0 ? PROVIDER_TRUNCATE_OFF : (usage(), PROVIDER_TRUNCATE_DEFAULT);
 		else if (ARG("--connect-timeout-ms"))
 			o.connect_timeout_ms = atol(v);
 		else if (ARG("--timeout-ms"))
