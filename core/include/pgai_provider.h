@@ -90,11 +90,13 @@ typedef struct provider_options
 	long		retry_max_ms;	/* backoff cap; default 30000 */
 	long		retry_after_max_ms; /* cap on a server's Retry-After;
 									 * default 60000 */
-	size_t		max_inputs;		/* inputs per request; default OpenAI 2048,
-								 * Ollama 512, Voyage 128 */
-	size_t		max_request_bytes;	/* request body budget; default OpenAI
-									 * 1 MiB, Ollama 4 MiB, Voyage 512 KiB; a
-									 * single larger input is still sent alone */
+	size_t		max_inputs;		/* inputs per request; default from the
+								 * provider table (OpenAI 2048, Ollama 512,
+								 * Voyage 128) */
+	size_t		max_request_bytes;	/* request body budget; default from the
+									 * table (OpenAI 1 MiB, Ollama 4 MiB, Voyage
+									 * 512 KiB); a single larger input is still
+									 * sent alone */
 
 	provider_cancel_fn should_cancel;	/* NULL -> never canceled */
 	void	   *cancel_arg;
@@ -129,11 +131,51 @@ typedef struct provider_stats
  */
 pgai_status provider_global_init(pgai_error *err);
 
+/*
+ * The provider table (providers.c): what the client, the extension and
+ * the worker know about each provider, kept in one place.
+ */
+typedef struct provider_info
+{
+	provider_kind kind;
+	const char *name;			/* "openai", "ollama", "voyageai": the
+								 * embedding implementation's name */
+	const char *alias;			/* another accepted name ("voyage"), or NULL */
+	const char *default_url;	/* the public endpoint */
+	const char *path;			/* appended to the base URL */
+	const char *key_env;		/* variable holding the key when the caller
+								 * names none; NULL: keyless (Ollama) */
+	const char *url_env;		/* variable an operator sets for the base URL
+								 * (OPENAI_BASE_URL, OLLAMA_HOST), or NULL */
+	size_t		max_inputs;		/* default provider_options.max_inputs */
+	size_t		max_request_bytes;	/* default max_request_bytes */
+	bool		sends_dimensions;	/* the worker sends "dimensions" unless
+									 * the model refuses it (see
+									 * provider_sends_dimensions) */
+} provider_info;
+
+/* The row of `kind`; NULL for a value that is no provider_kind.  Static. */
+const provider_info *provider_info_of(provider_kind kind);
+
 /* Short name of a kind ("openai", "ollama", "voyageai"); static. */
 const char *provider_kind_name(provider_kind kind);
 
-/* Parse "openai" / "ollama" / "voyageai" (or "voyage"); false if unknown. */
+/* Parse a name or alias ("openai", "ollama", "voyageai", "voyage"); false if unknown. */
 bool		provider_kind_parse(const char *name, provider_kind *kind);
+
+/*
+ * Native dimensions of a known model ("text-embedding-3-small" -> 1536),
+ * whichever provider serves it; 0 when unknown or NULL.
+ */
+int			provider_model_dimensions(const char *model);
+
+/*
+ * Whether the worker sends "dimensions" for `model` of `kind`: as pgai
+ * does, for every OpenAI model but text-embedding-ada-002, which rejects
+ * it; never for Ollama or Voyage.  (The SQL functions send it only when
+ * the caller passes dimensions.)
+ */
+bool		provider_sends_dimensions(provider_kind kind, const char *model);
 
 /*
  * Fill *opts with zeros and the defaults of `kind` (timeouts, retries,

@@ -48,35 +48,6 @@ provider_global_init(pgai_error *err)
 	return PGAI_OK;
 }
 
-const char *
-provider_kind_name(provider_kind kind)
-{
-	switch (kind)
-	{
-		case PROVIDER_OPENAI:
-			return "openai";
-		case PROVIDER_OLLAMA:
-			return "ollama";
-		case PROVIDER_VOYAGE:
-			return "voyageai";
-	}
-	return "unknown provider";
-}
-
-bool
-provider_kind_parse(const char *name, provider_kind *kind)
-{
-	if (strcmp(name, "openai") == 0)
-		*kind = PROVIDER_OPENAI;
-	else if (strcmp(name, "ollama") == 0)
-		*kind = PROVIDER_OLLAMA;
-	else if (strcmp(name, "voyageai") == 0 || strcmp(name, "voyage") == 0)
-		*kind = PROVIDER_VOYAGE;
-	else
-		return false;
-	return true;
-}
-
 void
 provider_options_init(provider_options *o, provider_kind kind)
 {
@@ -88,36 +59,11 @@ provider_options_init(provider_options *o, provider_kind kind)
 	o->retry_base_ms = 1000;
 	o->retry_max_ms = 30000;
 	o->retry_after_max_ms = 60000;
-	switch (kind)
+	if (provider_info_of(kind) != NULL)
 	{
-		case PROVIDER_OPENAI:
-			o->max_inputs = 2048;
-			o->max_request_bytes = 1 << 20;
-			break;
-		case PROVIDER_OLLAMA:
-			o->max_inputs = 512;
-			o->max_request_bytes = 4 << 20;
-			break;
-		case PROVIDER_VOYAGE:
-			o->max_inputs = 128;
-			o->max_request_bytes = 512 << 10;
-			break;
+		o->max_inputs = provider_info_of(kind)->max_inputs;
+		o->max_request_bytes = provider_info_of(kind)->max_request_bytes;
 	}
-}
-
-static const char *
-default_url(provider_kind kind)
-{
-	switch (kind)
-	{
-		case PROVIDER_OPENAI:
-			return PROVIDER_OPENAI_DEFAULT_URL;
-		case PROVIDER_OLLAMA:
-			return PROVIDER_OLLAMA_DEFAULT_URL;
-		case PROVIDER_VOYAGE:
-			return PROVIDER_VOYAGE_DEFAULT_URL;
-	}
-	return "";
 }
 
 /* Copy s into the string block at *pos; NULL stays NULL. */
@@ -139,8 +85,7 @@ stash(provider_client *c, size_t *pos, const char *s)
 static pgai_status
 validate(const provider_options *o, pgai_error *err)
 {
-	if (o->kind != PROVIDER_OPENAI && o->kind != PROVIDER_OLLAMA &&
-		o->kind != PROVIDER_VOYAGE)
+	if (provider_info_of(o->kind) == NULL)
 		return pgai_error_set(err, PGAI_EINVAL, "unknown embedding provider kind %d",
 							  (int) o->kind);
 	if (o->model == NULL || o->model[0] == '\0')
@@ -201,7 +146,7 @@ provider_client_new(const provider_options *opts, provider_client **out,
 	if (c == NULL)
 		return pgai_error_set(err, PGAI_ENOMEM, "out of memory");
 	c->opts = *opts;
-	base = (opts->base_url && opts->base_url[0]) ? opts->base_url : default_url(opts->kind);
+	base = (opts->base_url && opts->base_url[0]) ? opts->base_url : provider_info_of(opts->kind)->default_url;
 	strs[0] = opts->api_key && opts->api_key[0] ? opts->api_key : NULL;
 	strs[1] = opts->model;
 	strs[2] = opts->user;
@@ -212,7 +157,7 @@ provider_client_new(const provider_options *opts, provider_client **out,
 	for (int i = 0; i < 7; i++)
 		if (strs[i])
 			total += strlen(strs[i]) + 1;
-	path = wire_path(opts->kind);
+	path = provider_info_of(opts->kind)->path;
 	blen = strlen(base);
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;

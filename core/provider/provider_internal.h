@@ -2,6 +2,7 @@
  * provider_internal.h -- pieces of core/provider shared between its files
  * and exposed to its unit tests; not part of the public API.
  *
+ *   providers.c  the provider table (public: pgai_provider.h)
  *   util.c    base64, Retry-After, backoff, error classification and
  *             extraction, key redaction (pure functions)
  *   http.c    one POST over a reusable curl easy+multi pair, cancel polling
@@ -141,9 +142,6 @@ typedef struct wire_config
 	const char *keep_alive;
 	const char *options_json;
 } wire_config;
-
-/* Path appended to the base URL ("/embeddings" or "/api/embed"). */
-const char *wire_path(provider_kind kind);
 
 /* Bytes of a request body besides the inputs (a safe over-estimate). */
 size_t		wire_overhead(const wire_config *cfg);

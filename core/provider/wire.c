@@ -29,12 +29,6 @@
 
 #include "provider_internal.h"
 
-const char *
-wire_path(provider_kind kind)
-{
-	return kind == PROVIDER_OLLAMA ? "/api/embed" : "/embeddings";
-}
-
 static size_t
 opt_len(const char *s)
 {

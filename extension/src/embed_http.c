@@ -53,21 +53,6 @@ PG_FUNCTION_INFO_V1(ollama_embed_array);
 PG_FUNCTION_INFO_V1(voyageai_embed);
 PG_FUNCTION_INFO_V1(voyageai_embed_array);
 
-/* Native dimensions of models whose size a caller need not state. */
-static const struct
-{
-	const char *model;
-	int			dims;
-}			known_models[] = {
-	{"text-embedding-3-small", 1536}, {"text-embedding-3-large", 3072},
-	{"text-embedding-ada-002", 1536},
-	{"voyage-3", 1024}, {"voyage-3-lite", 512}, {"voyage-3.5", 1024},
-	{"voyage-3.5-lite", 1024}, {"voyage-3-large", 1024}, {"voyage-code-3", 1024},
-	{"voyage-finance-2", 1024}, {"voyage-law-2", 1024}, {"voyage-multilingual-2", 1024},
-	{"nomic-embed-text", 768}, {"mxbai-embed-large", 1024}, {"all-minilm", 384},
-	{"snowflake-arctic-embed", 1024}, {"bge-m3", 1024},
-};
-
 static bool
 interrupt_pending(void *arg)
 {
@@ -98,9 +83,9 @@ arg_dims(FunctionCallInfo fcinfo, int n, const char *model, bool *given)
 					 errhint("Use between 1 and %d dimensions.", AI_VECTOR_MAX_DIM)));
 		return d;
 	}
-	for (size_t i = 0; i < lengthof(known_models); i++)
-		if (strcmp(known_models[i].model, model) == 0)
-			return known_models[i].dims;
+	/* models whose size a caller need not state: core's provider table */
+	if (provider_model_dimensions(model) > 0)
+		return provider_model_dimensions(model);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("the dimensions of model \"%s\" are not known", model),
@@ -159,8 +144,7 @@ static void
 check_url_allowed(const char *url, provider_kind kind)
 {
 	const char *fixed[] = {
-		kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
-		kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL : PROVIDER_VOYAGE_DEFAULT_URL,
+		provider_info_of(kind)->default_url,
 		kind == PROVIDER_OPENAI ? ai_openai_base_url : NULL,
 		kind == PROVIDER_OLLAMA ? with_scheme(ai_ollama_host) : NULL,
 		kind == PROVIDER_OLLAMA ? with_scheme(getenv("OLLAMA_HOST")) : NULL,
@@ -299,9 +283,7 @@ embed_with(const provider_options *opts_in, const char **texts, const size_t *le
 					 stats.oversized > 0 ?
 					 errhint("No embeddings reply is that large: check that %s is an embeddings API.",
 							 ai_bounded(opts->base_url && opts->base_url[0] ? opts->base_url :
-										opts->kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
-										opts->kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL :
-										PROVIDER_VOYAGE_DEFAULT_URL)) :
+										provider_info_of(opts->kind)->default_url)) :
 					 opts->kind == PROVIDER_OLLAMA ?
 					 errhint("Is Ollama running at %s? Set ai.ollama_host or pass host =>.",
 							 opts->base_url ? opts->base_url : PROVIDER_OLLAMA_DEFAULT_URL) : 0));

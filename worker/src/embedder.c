@@ -115,8 +115,7 @@ provider_url(const vectorizer *v, provider_kind kind)
 static const char *
 default_url(provider_kind kind)
 {
-	return kind == PROVIDER_OPENAI ? PROVIDER_OPENAI_DEFAULT_URL :
-		kind == PROVIDER_OLLAMA ? PROVIDER_OLLAMA_DEFAULT_URL : PROVIDER_VOYAGE_DEFAULT_URL;
+	return provider_info_of(kind)->default_url;
 }
 
 /*
@@ -261,8 +260,7 @@ open_provider(embedder *e, const vectorizer *v, const worker_options *opt,
 	opts.model = v->model;
 	opts.dimensions = v->dimensions;
 	/* as pgai does: every OpenAI model but ada-002 takes "dimensions" */
-	opts.send_dimensions = kind == PROVIDER_OPENAI &&
-		strcmp(v->model, "text-embedding-ada-002") != 0;
+	opts.send_dimensions = provider_sends_dimensions(kind, v->model);
 	opts.user = v->chat_user;
 	opts.input_type = v->input_type;
 	opts.keep_alive = v->keep_alive;
