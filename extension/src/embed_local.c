@@ -42,12 +42,9 @@ static char *backend_model_path = NULL; /* in TopMemoryContext */
 static const char *
 model_dir(void)
 {
-	const char *env = getenv("PGAI_MODEL_DIR");
-
 	if (ai_model_dir != NULL && ai_model_dir[0] != '\0')
 		return ai_model_dir;
-	if (env != NULL && env[0] != '\0')
-		return env;
+	/* $PGAI_MODEL_DIR, else the directory make setup fills */
 	return pgai_model_default_dir();
 }
 

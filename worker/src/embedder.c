@@ -40,14 +40,6 @@ struct embedder
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 static pgai_model *shared_model = NULL;
 
-static const char *
-model_dir(void)
-{
-	const char *dir = getenv("PGAI_MODEL_DIR");
-
-	return (dir != NULL && dir[0] != '\0') ? dir : pgai_model_default_dir();
-}
-
 static pgai_status
 open_model(const worker_options *opt, pgai_model **out, pgai_error *err)
 {
@@ -58,7 +50,7 @@ open_model(const worker_options *opt, pgai_model **out, pgai_error *err)
 	{
 		pgai_error	merr;
 
-		if (pgai_model_open(model_dir(), &shared_model, &merr) != PGAI_OK)
+		if (pgai_model_open(pgai_model_default_dir(), &shared_model, &merr) != PGAI_OK)
 		{
 			pgai_error_set(err, PGAI_EIO, "%s (install it with: make setup)", merr.message);
 			shared_model = NULL;
