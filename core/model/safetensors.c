@@ -1,23 +1,25 @@
 /*
  * safetensors.c: parse and map .safetensors files.
  *
- * The JSON header is read by a small recursive-descent parser that knows
- * exactly what the format needs: objects, arrays, strings, integers, and
- * skipping of anything else. Every offset and shape is checked against the
- * file size before a tensor pointer is handed out, so a truncated or
- * tampered file yields PGAI_ECORRUPT naming the path, never a read
- * past the mapping. Ownership: see safetensors.h.
+ * The JSON header is read with core/json (the one JSON reader of core:
+ * validating, non-recursive, nesting capped). Every offset and shape is
+ * checked against the file size before a tensor pointer is handed out, so
+ * a truncated or tampered file yields PGAI_ECORRUPT naming the path, never
+ * a read past the mapping. Ownership: see safetensors.h.
  */
 #include "safetensors.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "pgai_json.h"
 
 static const struct
 {
@@ -43,300 +45,90 @@ st_dtype_name(st_dtype dtype)
 	return dtypes[dtype].name;
 }
 
-/* ---- minimal JSON reader ---- */
+/* ---- the header, read with core/json ---- */
 
-typedef struct jreader
-{
-	const char *start;
-	const char *p;
-	const char *end;
-	const char *what;			/* file name for messages */
-	pgai_error *err;			/* the caller's, may be NULL */
-} jreader;
-
-#define JSON_MAX_DEPTH 16
+#define N_DTYPES (sizeof(dtypes) / sizeof(dtypes[0]))
 
 static pgai_status
-jfail(jreader *r, const char *msg)
+bad_header(pgai_error *err, const char *what, const char *msg)
 {
-	return pgai_error_set(r->err, PGAI_ECORRUPT,
-						  "invalid safetensors header in \"%s\": %s", r->what, msg);
+	return pgai_error_set(err, PGAI_ECORRUPT,
+						  "invalid safetensors header in \"%s\": %s", what, msg);
 }
 
-static void
-jspace(jreader *r)
+/* Node r is a non-negative integer (a dimension or an offset). */
+static bool
+get_uint(const json_doc *doc, json_ref r, int64_t *out)
 {
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-		r->p++;
+	return json_int(doc, r, out) && *out >= 0;
 }
 
-static int
-jpeek(jreader *r, char c)
-{
-	jspace(r);
-	return r->p < r->end && *r->p == c;
-}
-
+/* Read one tensor description object v into t (offsets separately). */
 static pgai_status
-jexpect(jreader *r, char c)
+read_tensor(const json_doc *doc, json_ref v, st_tensor *t, int64_t *begin,
+			int64_t *finish, const char *what, pgai_error *err)
 {
-	jspace(r);
-	if (r->p >= r->end || *r->p != c)
-	{
-		char		msg[40];
+	json_ref	dtype = json_get(doc, v, "dtype"),
+				shape = json_get(doc, v, "shape"),
+				offs = json_get(doc, v, "data_offsets"),
+				k,
+				x;
+	json_iter	it;
+	size_t		i;
 
-		snprintf(msg, sizeof(msg), "expected '%c' at byte %zu", c,
-				 (size_t) (r->p - r->start));
-		return jfail(r, msg);
-	}
-	r->p++;
+	if (json_type_of(doc, v) != JSON_OBJECT)
+		return bad_header(err, what, "a tensor entry is not an object");
+	if (dtype == JSON_NONE || shape == JSON_NONE || offs == JSON_NONE)
+		return bad_header(err, what, "tensor entry lacks dtype, shape or data_offsets");
+	for (i = 0; i < N_DTYPES; i++)
+		if (json_string_equals(doc, dtype, dtypes[i].name))
+			break;
+	if (i == N_DTYPES)
+		return bad_header(err, what, "unknown dtype");
+	t->dtype = (st_dtype) i;
+	if (json_type_of(doc, shape) != JSON_ARRAY)
+		return bad_header(err, what, "shape is not an array");
+	if (json_size(doc, shape) > ST_MAX_DIMS)
+		return bad_header(err, what, "too many dimensions");
+	t->ndim = 0;
+	json_iter_init(&it, doc, shape);
+	while (json_iter_next(&it, &k, &x))
+		if (!get_uint(doc, x, &t->shape[t->ndim++]))
+			return bad_header(err, what, "a dimension is not a non-negative integer");
+	if (json_type_of(doc, offs) != JSON_ARRAY || json_size(doc, offs) != 2)
+		return bad_header(err, what, "data_offsets is not a pair of integers");
+	json_iter_init(&it, doc, offs);
+	if (!json_iter_next(&it, &k, &x) || !get_uint(doc, x, begin) ||
+		!json_iter_next(&it, &k, &x) || !get_uint(doc, x, finish))
+		return bad_header(err, what, "data_offsets is not a pair of non-negative integers");
 	return PGAI_OK;
 }
 
-/* Read a string into out (truncation is an error); out may be NULL to skip. */
+/* Check t's shape and offsets against the data section and point it there. */
 static pgai_status
-jstring(jreader *r, char *out, size_t outlen)
+place_tensor(st_tensor *t, int64_t begin, int64_t finish, const unsigned char *data,
+			 size_t data_len, const char *what, pgai_error *err)
 {
-	size_t		n = 0;
+	uint64_t	count = 1;
 
-	if (jexpect(r, '"'))
-		return jfail(r, "expected a string");
-	while (r->p < r->end && *r->p != '"')
+	for (int d = 0; d < t->ndim; d++)
 	{
-		unsigned char c = (unsigned char) *r->p++;
-
-		if (c < 0x20)
-			return jfail(r, "control character in string");
-		if (c == '\\')
-		{
-			if (r->p >= r->end)
-				break;
-			c = (unsigned char) *r->p++;
-			switch (c)
-			{
-				case 'n':
-					c = '\n';
-					break;
-				case 't':
-					c = '\t';
-					break;
-				case 'r':
-					c = '\r';
-					break;
-				case 'b':
-					c = '\b';
-					break;
-				case 'f':
-					c = '\f';
-					break;
-				case '"':
-				case '\\':
-				case '/':
-					break;
-				case 'u':
-					/* names in practice are ASCII; keep \u escapes of
-					 * ASCII, replace others with '?' */
-					{
-						unsigned	v = 0;
-
-						for (int i = 0; i < 4; i++)
-						{
-							if (r->p >= r->end)
-								return jfail(r, "truncated \\u escape");
-							char		h = *r->p++;
-
-							v <<= 4;
-							if (h >= '0' && h <= '9')
-								v |= (unsigned) (h - '0');
-							else if (h >= 'a' && h <= 'f')
-								v |= (unsigned) (h - 'a' + 10);
-							else if (h >= 'A' && h <= 'F')
-								v |= (unsigned) (h - 'A' + 10);
-							else
-								return jfail(r, "bad \\u escape");
-						}
-						c = v < 0x80 ? (unsigned char) v : '?';
-					}
-					break;
-				default:
-					return jfail(r, "bad escape in string");
-			}
-		}
-		if (out != NULL)
-		{
-			if (n + 1 >= outlen)
-				return jfail(r, "string too long");
-			out[n++] = (char) c;
-		}
+		if (t->shape[d] != 0 && count > UINT64_MAX / 16 / (uint64_t) t->shape[d])
+			return pgai_error_set(err, PGAI_ECORRUPT,
+								  "tensor \"%s\" in \"%s\" has an absurd shape", t->name, what);
+		count *= (uint64_t) t->shape[d];
 	}
-	if (r->p >= r->end)
-		return jfail(r, "unterminated string");
-	r->p++;
-	if (out != NULL)
-		out[n] = '\0';
-	return PGAI_OK;
-}
-
-/* A non-negative integer that fits in int64. */
-static pgai_status
-juint(jreader *r, int64_t *out)
-{
-	int64_t		v = 0;
-	int			digits = 0;
-
-	jspace(r);
-	while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
-	{
-		if (v > (INT64_MAX - 9) / 10)
-			return jfail(r, "integer out of range");
-		v = v * 10 + (*r->p++ - '0');
-		digits++;
-	}
-	if (digits == 0)
-		return jfail(r, "expected a non-negative integer");
-	if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E'))
-		return jfail(r, "expected an integer");
-	*out = v;
-	return PGAI_OK;
-}
-
-static pgai_status jskip(jreader *r, int depth);
-
-static pgai_status
-jskip_container(jreader *r, int depth, char close, int is_object)
-{
-	r->p++;
-	if (jpeek(r, close))
-	{
-		r->p++;
-		return PGAI_OK;
-	}
-	for (;;)
-	{
-		if (is_object)
-		{
-			if (jstring(r, NULL, 0) || jexpect(r, ':'))
-				return PGAI_ECORRUPT;
-		}
-		if (jskip(r, depth + 1))
-			return PGAI_ECORRUPT;
-		if (jpeek(r, ','))
-		{
-			r->p++;
-			continue;
-		}
-		return jexpect(r, close);
-	}
-}
-
-/* Skip any JSON value. */
-static pgai_status
-jskip(jreader *r, int depth)
-{
-	if (depth > JSON_MAX_DEPTH)
-		return jfail(r, "nested too deeply");
-	jspace(r);
-	if (r->p >= r->end)
-		return jfail(r, "unexpected end");
-	switch (*r->p)
-	{
-		case '"':
-			return jstring(r, NULL, 0);
-		case '{':
-			return jskip_container(r, depth, '}', 1);
-		case '[':
-			return jskip_container(r, depth, ']', 0);
-		default:
-			{
-				const char *s = r->p;
-
-				while (r->p < r->end && strchr(",}] \t\r\n", *r->p) == NULL)
-					r->p++;
-				if (r->p == s)
-					return jfail(r, "unexpected character");
-				return PGAI_OK;
-			}
-	}
-}
-
-/* Read one tensor description object into t (offsets returned separately). */
-static pgai_status
-jtensor(jreader *r, st_tensor *t, int64_t *begin, int64_t *finish)
-{
-	int			have_dtype = 0,
-				have_shape = 0,
-				have_off = 0;
-
-	if (jexpect(r, '{'))
-		return PGAI_ECORRUPT;
-	if (jpeek(r, '}'))
-		return jfail(r, "empty tensor entry");
-	for (;;)
-	{
-		char		key[32];
-
-		if (jstring(r, key, sizeof(key)) || jexpect(r, ':'))
-			return PGAI_ECORRUPT;
-		if (strcmp(key, "dtype") == 0)
-		{
-			char		dt[16];
-			size_t		i;
-
-			if (jstring(r, dt, sizeof(dt)))
-				return PGAI_ECORRUPT;
-			for (i = 0; i < sizeof(dtypes) / sizeof(dtypes[0]); i++)
-				if (strcmp(dt, dtypes[i].name) == 0)
-					break;
-			if (i == sizeof(dtypes) / sizeof(dtypes[0]))
-				return jfail(r, "unknown dtype");
-			t->dtype = (st_dtype) i;
-			have_dtype = 1;
-		}
-		else if (strcmp(key, "shape") == 0)
-		{
-			if (jexpect(r, '['))
-				return PGAI_ECORRUPT;
-			t->ndim = 0;
-			if (jpeek(r, ']'))
-				r->p++;
-			else
-				for (;;)
-				{
-					if (t->ndim == ST_MAX_DIMS)
-						return jfail(r, "too many dimensions");
-					if (juint(r, &t->shape[t->ndim++]))
-						return PGAI_ECORRUPT;
-					if (jpeek(r, ','))
-					{
-						r->p++;
-						continue;
-					}
-					if (jexpect(r, ']'))
-						return PGAI_ECORRUPT;
-					break;
-				}
-			have_shape = 1;
-		}
-		else if (strcmp(key, "data_offsets") == 0)
-		{
-			if (jexpect(r, '[') || juint(r, begin) || jexpect(r, ',') ||
-				juint(r, finish) || jexpect(r, ']'))
-				return PGAI_ECORRUPT;
-			have_off = 1;
-		}
-		else if (jskip(r, 2))
-			return PGAI_ECORRUPT;
-		if (jpeek(r, ','))
-		{
-			r->p++;
-			continue;
-		}
-		if (jexpect(r, '}'))
-			return PGAI_ECORRUPT;
-		break;
-	}
-	if (!have_dtype || !have_shape || !have_off)
-		return jfail(r, "tensor entry lacks dtype, shape or data_offsets");
+	if (begin > finish || (uint64_t) finish > data_len)
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "tensor \"%s\" in \"%s\" lies outside the file (bytes %lld..%lld of %zu): the file is truncated or corrupt",
+							  t->name, what, (long long) begin, (long long) finish, data_len);
+	count *= st_dtype_size(t->dtype);
+	if (count != (uint64_t) (finish - begin))
+		return pgai_error_set(err, PGAI_ECORRUPT,
+							  "tensor \"%s\" in \"%s\" has %lld bytes but its shape needs %llu",
+							  t->name, what, (long long) (finish - begin), (unsigned long long) count);
+	t->data = data + begin;
+	t->nbytes = (size_t) (finish - begin);
 	return PGAI_OK;
 }
 
@@ -347,8 +139,13 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 	uint64_t	hlen = 0;
 	size_t		data_len;
 	const unsigned char *data;
-	jreader		r;
-	int			cap = 0;
+	json_doc   *doc = NULL;
+	json_ref	root,
+				k,
+				v;
+	json_iter	it;
+	pgai_error	jerr;
+	pgai_status st;
 
 	memset(f, 0, sizeof(*f));
 	if (len < 8)
@@ -363,102 +160,57 @@ st_parse(st_file *f, const unsigned char *buf, size_t len, const char *what,
 	data = buf + 8 + hlen;
 	data_len = len - 8 - (size_t) hlen;
 
-	r.start = r.p = (const char *) buf + 8;
-	r.end = r.p + hlen;
-	r.what = what;
-	r.err = err;
-
-	if (jexpect(&r, '{'))
-		return PGAI_ECORRUPT;
-	if (jpeek(&r, '}'))
-		r.p++;
-	else
-		for (;;)
-		{
-			char		name[ST_MAX_NAME];
-
-			if (jstring(&r, name, sizeof(name)) || jexpect(&r, ':'))
-				goto fail;
-			if (strcmp(name, "__metadata__") == 0)
-			{
-				if (jskip(&r, 1))
-					goto fail;
-			}
-			else
-			{
-				st_tensor  *t;
-				int64_t		begin = 0,
-							finish = 0;
-				uint64_t	count = 1;
-
-				if (f->ntensors == cap)
-				{
-					int			ncap = cap ? cap * 2 : 128;
-					st_tensor  *nt = realloc(f->tensors, (size_t) ncap * sizeof(st_tensor));
-
-					if (nt == NULL)
-					{
-						st_close(f);
-						return pgai_error_set(err, PGAI_ENOMEM,
-											  "out of memory reading \"%s\"", what);
-					}
-					f->tensors = nt;
-					cap = ncap;
-				}
-				t = &f->tensors[f->ntensors];
-				memset(t, 0, sizeof(*t));
-				memcpy(t->name, name, strlen(name) + 1);
-				if (jtensor(&r, t, &begin, &finish))
-					goto fail;
-				for (int d = 0; d < t->ndim; d++)
-				{
-					if (t->shape[d] != 0 && count > UINT64_MAX / 16 / (uint64_t) t->shape[d])
-					{
-						pgai_error_set(err, PGAI_ECORRUPT,
-									   "tensor \"%s\" in \"%s\" has an absurd shape", name, what);
-						goto fail;
-					}
-					count *= (uint64_t) t->shape[d];
-				}
-				if (begin > finish || (uint64_t) finish > data_len)
-				{
-					pgai_error_set(err, PGAI_ECORRUPT,
-								   "tensor \"%s\" in \"%s\" lies outside the file (bytes %lld..%lld of %zu): the file is truncated or corrupt",
-								   name, what, (long long) begin, (long long) finish, data_len);
-					goto fail;
-				}
-				count *= st_dtype_size(t->dtype);
-				if (count != (uint64_t) (finish - begin))
-				{
-					pgai_error_set(err, PGAI_ECORRUPT,
-								   "tensor \"%s\" in \"%s\" has %lld bytes but its shape needs %llu",
-								   name, what, (long long) (finish - begin), (unsigned long long) count);
-					goto fail;
-				}
-				t->data = data + begin;
-				t->nbytes = (size_t) (finish - begin);
-				f->ntensors++;
-			}
-			if (jpeek(&r, ','))
-			{
-				r.p++;
-				continue;
-			}
-			if (jexpect(&r, '}'))
-				goto fail;
-			break;
-		}
-	jspace(&r);
-	if (r.p != r.end)
+	st = json_parse((const char *) buf + 8, (size_t) hlen, &doc, &jerr);
+	if (st == PGAI_ENOMEM)
+		return pgai_error_set(err, st, "out of memory reading \"%s\"", what);
+	if (st != PGAI_OK)
+		return bad_header(err, what, jerr.message);
+	root = json_root(doc);
+	if (json_type_of(doc, root) != JSON_OBJECT)
 	{
-		jfail(&r, "trailing bytes after the header object");
-		goto fail;
+		st = bad_header(err, what, "the header is not an object");
+		goto done;
 	}
-	return PGAI_OK;
+	if (json_size(doc, root) > 0)
+	{
+		f->tensors = calloc(json_size(doc, root), sizeof(st_tensor));
+		if (f->tensors == NULL)
+		{
+			st = pgai_error_set(err, PGAI_ENOMEM, "out of memory reading \"%s\"", what);
+			goto done;
+		}
+	}
+	json_iter_init(&it, doc, root);
+	while (json_iter_next(&it, &k, &v))
+	{
+		st_tensor  *t = &f->tensors[f->ntensors];
+		char	   *name;
+		size_t		n;
+		int64_t		begin = 0,
+					finish = 0;
 
-fail:
-	st_close(f);
-	return PGAI_ECORRUPT;
+		/* __metadata__ holds strings about the file, not a tensor */
+		if (json_string_equals(doc, k, "__metadata__"))
+			continue;
+		if ((st = json_string_dup(doc, k, &name, &n, err)) != PGAI_OK)
+			goto done;
+		if (n >= ST_MAX_NAME || memchr(name, '\0', n) != NULL)
+			st = bad_header(err, what, "a tensor name is too long or holds a NUL");
+		else
+			memcpy(t->name, name, n + 1);
+		free(name);
+		if (st != PGAI_OK ||
+			(st = read_tensor(doc, v, t, &begin, &finish, what, err)) != PGAI_OK ||
+			(st = place_tensor(t, begin, finish, data, data_len, what, err)) != PGAI_OK)
+			goto done;
+		f->ntensors++;
+	}
+
+done:
+	json_doc_free(doc);
+	if (st != PGAI_OK)
+		st_close(f);
+	return st;
 }
 
 pgai_status

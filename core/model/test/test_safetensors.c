@@ -111,6 +111,16 @@ test_corrupt_headers(void **state)
 	assert_int_equal(parse("[1,2]", 0, &err), PGAI_ECORRUPT);
 	assert_int_equal(parse("{\"a\":{\"dtype\":\"U8\",\"shape\":[99999999999,99999999999,99999999999],"
 						   "\"data_offsets\":[0,1]}}", 1, &err), PGAI_ECORRUPT);
+	/* a name longer than st_tensor holds, and a header that is not UTF-8 */
+	{
+		char		hdr[600];
+
+		snprintf(hdr, sizeof(hdr), "{\"%0300d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 0);
+		assert_int_equal(parse(hdr, 1, &err), PGAI_ECORRUPT);
+		assert_non_null(strstr(err.message, "too long"));
+	}
+	assert_int_equal(parse("{\"\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, &err),
+					 PGAI_ECORRUPT);
 	/* deep nesting in metadata is refused, not recursed without bound */
 	{
 		char		deep[200] = "{\"__metadata__\":";
