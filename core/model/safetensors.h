@@ -56,7 +56,7 @@ pgai_status st_open(st_file *f, const char *path, pgai_error *err);
  * outlive `f`). `what` names it in messages. Used by st_open and tests.
  */
 pgai_status st_parse(st_file *f, const unsigned char *buf, size_t len,
-						   const char *what, pgai_error *err);
+					 const char *what, pgai_error *err);
 
 /* The tensor called `name`, or NULL. */
 const st_tensor *st_find(const st_file *f, const char *name);

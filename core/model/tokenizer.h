@@ -35,9 +35,9 @@ typedef struct tok_vocab
  * caller owns *vocab and frees it with tok_vocab_free.
  */
 pgai_status tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
-								 const char *what, pgai_error *err);
+						   const char *what, pgai_error *err);
 pgai_status tok_vocab_load(tok_vocab *vocab, const char *path,
-								 pgai_error *err);
+						   pgai_error *err);
 void		tok_vocab_free(tok_vocab *vocab);
 
 /* Id of a token, or -1. */
@@ -50,7 +50,7 @@ int32_t		tok_vocab_find(const tok_vocab *vocab, const char *s, size_t len);
  * Fails only on out-of-memory.
  */
 pgai_status tok_encode(const tok_vocab *vocab, const char *text, size_t len,
-							 int32_t *ids, size_t max_tokens, size_t *n_ids);
+					   int32_t *ids, size_t max_tokens, size_t *n_ids);
 
 /*
  * The normalisation steps alone (clean, CJK spacing, NFD + accent strip,
