@@ -44,7 +44,8 @@
 #include "pgai_error.h"
 
 #ifdef __cplusplus
-extern "C" {
+extern "C"
+{
 #endif
 
 /* Where install-model.sh puts the model when PGAI_MODEL_DIR is not set. */
@@ -55,7 +56,7 @@ extern "C" {
 #define PGAI_MODEL_DIM 384
 /* Longest input, in tokens including [CLS] and [SEP]; longer is truncated. */
 #define PGAI_MODEL_MAX_TOKENS 256
-typedef struct pgai_model pgai_model;
+	typedef struct pgai_model pgai_model;
 
 /*
  * The directory to load from when the caller has no setting of its own:
@@ -64,7 +65,7 @@ typedef struct pgai_model pgai_model;
  * is static; do not free it. (The extension checks its ai.model_dir setting
  * first and calls this only when that is empty.)
  */
-const char *pgai_model_default_dir(void);
+	const char *pgai_model_default_dir(void);
 
 /*
  * Open the model in `dir` (NULL means pgai_model_default_dir()). On success
@@ -72,20 +73,20 @@ const char *pgai_model_default_dir(void);
  * pgai_model_close. On failure *out is NULL and `err` (may be NULL) names
  * the path at fault.
  */
-pgai_status pgai_model_open(const char *dir, pgai_model **out, pgai_error *err);
+	pgai_status pgai_model_open(const char *dir, pgai_model **out, pgai_error *err);
 
 /* Unmap and free everything the handle owns. NULL is a no-op. */
-void		pgai_model_close(pgai_model *model);
+	void		pgai_model_close(pgai_model *model);
 
 /* Embedding dimensions of the open model (384 for all-MiniLM-L6-v2). */
-int			pgai_model_dim(const pgai_model *model);
+	int			pgai_model_dim(const pgai_model *model);
 
 /*
  * Use at most `threads` threads inside each pgai_model_embed call on this
  * handle (default: the number of online CPUs, capped at 8; 1 runs everything
  * in the calling thread). Not to be called while embeds are in flight.
  */
-void		pgai_model_set_threads(pgai_model *model, int threads);
+	void		pgai_model_set_threads(pgai_model *model, int threads);
 
 /*
  * Embed `n` UTF-8 texts. texts[i] points at lens[i] bytes (lens may be NULL:
@@ -98,9 +99,9 @@ void		pgai_model_set_threads(pgai_model *model, int threads);
  * `texts`. If helper threads cannot be created the calling thread does
  * all the work.
  */
-pgai_status pgai_model_embed(const pgai_model *model,
-								   const char *const *texts,
-								   const size_t *lens, size_t n, float *out, pgai_error *err);
+	pgai_status pgai_model_embed(const pgai_model *model,
+								 const char *const *texts,
+								 const size_t *lens, size_t n, float *out, pgai_error *err);
 
 /*
  * pgai_model_embed that gives up early when *cancel becomes non-zero: it is
@@ -111,21 +112,21 @@ pgai_status pgai_model_embed(const pgai_model *model,
  * raised for interrupts that do not end the query, it calls again when
  * CHECK_FOR_INTERRUPTS() returns. cancel may be NULL.
  */
-pgai_status pgai_model_embed_cancelable(const pgai_model *model,
-											  const char *const *texts,
-											  const size_t *lens, size_t n,
-											  float *out,
-											  const volatile sig_atomic_t *cancel, pgai_error *err);
+	pgai_status pgai_model_embed_cancelable(const pgai_model *model,
+											const char *const *texts,
+											const size_t *lens, size_t n,
+											float *out,
+											const volatile sig_atomic_t *cancel, pgai_error *err);
 
 /*
  * Tokenize one text as pgai_model_embed does, including [CLS], [SEP] and
  * truncation: writes min(count, max_ids) ids to the caller-owned `ids` and
  * the full count (at most PGAI_MODEL_MAX_TOKENS) to *n_ids.
  */
-pgai_status pgai_model_tokenize(const pgai_model *model,
-									  const char *text, size_t len,
-									  int32_t *ids, size_t max_ids,
-									  size_t *n_ids, pgai_error *err);
+	pgai_status pgai_model_tokenize(const pgai_model *model,
+									const char *text, size_t len,
+									int32_t *ids, size_t max_ids,
+									size_t *n_ids, pgai_error *err);
 
 #ifdef __cplusplus
 }

@@ -75,11 +75,11 @@ typedef struct provider_options
 									 * text-embedding-3-* accept it, older
 									 * models reject it */
 	const char *user;			/* OpenAI "user"; NULL -> omitted */
-	const char *input_type;		/* Voyage "input_type" ("document",
-								 * "query"); NULL -> omitted */
-	const char *keep_alive;		/* Ollama "keep_alive": a number is sent as
-								 * a number (seconds), other text as a
-								 * duration string ("5m"); NULL -> omitted */
+	const char *input_type;		/* Voyage "input_type" ("document", "query");
+								 * NULL -> omitted */
+	const char *keep_alive;		/* Ollama "keep_alive": a number is sent as a
+								 * number (seconds), other text as a duration
+								 * string ("5m"); NULL -> omitted */
 	const char *options_json;	/* Ollama "options": a JSON object's text,
 								 * validated; NULL -> omitted */
 
@@ -88,15 +88,15 @@ typedef struct provider_options
 	int			max_retries;	/* retries after the first attempt; default 5 */
 	long		retry_base_ms;	/* backoff base; default 1000 */
 	long		retry_max_ms;	/* backoff cap; default 30000 */
-	long		retry_after_max_ms; /* cap on a server's Retry-After;
-									 * default 60000 */
+	long		retry_after_max_ms; /* cap on a server's Retry-After; default
+									 * 60000 */
 	size_t		max_inputs;		/* inputs per request; default from the
 								 * provider table (OpenAI 2048, Ollama 512,
 								 * Voyage 128) */
 	size_t		max_request_bytes;	/* request body budget; default from the
-									 * table (OpenAI 1 MiB, Ollama 4 MiB, Voyage
-									 * 512 KiB); a single larger input is still
-									 * sent alone */
+									 * table (OpenAI 1 MiB, Ollama 4 MiB,
+									 * Voyage 512 KiB); a single larger input
+									 * is still sent alone */
 
 	provider_cancel_fn should_cancel;	/* NULL -> never canceled */
 	void	   *cancel_arg;
@@ -118,8 +118,8 @@ typedef struct provider_stats
 	uint64_t	splits;			/* batches bisected over a too-long input */
 	uint64_t	bytes_sent;		/* request bodies */
 	uint64_t	bytes_received; /* response bodies */
-	uint64_t	oversized;		/* replies refused as larger than their
-								 * limit (see provider_client_embed) */
+	uint64_t	oversized;		/* replies refused as larger than their limit
+								 * (see provider_client_embed) */
 } provider_stats;
 
 /*

@@ -122,21 +122,20 @@ typedef struct chunk_config
 	/*
 	 * NUL-terminated UTF-8 separators.  Character splitter: uses
 	 * separators[0] (n_separators 0 means the default "\n\n").  Recursive
-	 * splitter: tried in order (n_separators 0 means the default
-	 * {"\n\n", "\n", " ", ""}).  An empty separator splits into single
-	 * characters.
+	 * splitter: tried in order (n_separators 0 means the default {"\n\n",
+	 * "\n", " ", ""}).  An empty separator splits into single characters.
 	 */
 	const char *const *separators;
 	size_t		n_separators;
 
 	/*
-	 * false: separators are literal strings (as re.escape(sep)).  true:
-	 * they are Python regular expressions, run with PCRE2 in UTF+UCP mode
-	 * (newline LF) after translating the Python-only spellings (\Z, \v,
-	 * \uHHHH, \UHHHHHHHH, \xhh, {,n}, Python's \s set, '[' in a class);
-	 * escapes Python rejects and global flags after the start are
-	 * rejected.  Known gaps: the inline flags a/L/u, \N{name}, and \S
-	 * inside a character class keep PCRE2 meanings.
+	 * false: separators are literal strings (as re.escape(sep)).  true: they
+	 * are Python regular expressions, run with PCRE2 in UTF+UCP mode (newline
+	 * LF) after translating the Python-only spellings (\Z, \v, \uHHHH,
+	 * \UHHHHHHHH, \xhh, {,n}, Python's \s set, '[' in a class); escapes
+	 * Python rejects and global flags after the start are rejected.  Known
+	 * gaps: the inline flags a/L/u, \N{name}, and \S inside a character class
+	 * keep PCRE2 meanings.
 	 */
 	bool		is_separator_regex;
 	chunk_keep	keep_separator;

@@ -352,6 +352,7 @@ json_parse(const char *text, size_t len, json_doc **out, pgai_error *err)
 	if (doc == NULL)
 		return pgai_error_set(err, PGAI_ENOMEM, "out of memory parsing JSON");
 	doc->text = text;
+
 	doc->count = 0;
 	doc->cap = (uint32_t) (len / 16 + 16);
 	doc->nodes = malloc((size_t) doc->cap * sizeof(json_node));
@@ -361,6 +362,7 @@ json_parse(const char *text, size_t len, json_doc **out, pgai_error *err)
 		return pgai_error_set(err, PGAI_ENOMEM, "out of memory parsing JSON");
 	}
 	p.s = text;
+
 	p.len = len;
 	p.pos = 0;
 	p.doc = doc;
@@ -574,9 +576,9 @@ json_parse_number(const char *s, size_t n, double *out)
 	else
 	{
 		/*
-		 * Extended precision keeps the error well below a double's ulp.
-		 * The common case (17-19 digit decimals from float printers) has a
-		 * small exponent: one operation on exact operands, no powl.
+		 * Extended precision keeps the error well below a double's ulp. The
+		 * common case (17-19 digit decimals from float printers) has a small
+		 * exponent: one operation on exact operands, no powl.
 		 */
 		long double lv = (long double) mant;
 		long		ae = exp10 < 0 ? -exp10 : exp10;
@@ -599,7 +601,7 @@ json_number(const json_doc *doc, json_ref r, double *out)
 	if (json_type_of(doc, r) != JSON_NUMBER)
 		return false;
 	n = &doc->nodes[r];
-	return json_parse_number(doc->text + n->a, n->b, out);
+	return json_parse_number(doc->text +n->a, n->b, out);
 }
 
 bool
@@ -624,7 +626,7 @@ json_string_raw(const json_doc *doc, json_ref r, const char **s, size_t *n,
 	if (json_type_of(doc, r) != JSON_STRING)
 		return false;
 	node = &doc->nodes[r];
-	*s = doc->text + node->a;
+	*s = doc->text +node->a;
 	*n = node->b;
 	if (escaped)
 		*escaped = node->escaped != 0;

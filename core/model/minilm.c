@@ -42,9 +42,22 @@
 
 typedef struct layer_w
 {
-	const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b;
-	const float *ao_w, *ao_b, *ln1_w, *ln1_b;
-	const float *i_w, *i_b, *o_w, *o_b, *ln2_w, *ln2_b;
+	const float *q_w,
+			   *q_b,
+			   *k_w,
+			   *k_b,
+			   *v_w,
+			   *v_b;
+	const float *ao_w,
+			   *ao_b,
+			   *ln1_w,
+			   *ln1_b;
+	const float *i_w,
+			   *i_b,
+			   *o_w,
+			   *o_b,
+			   *ln2_w,
+			   *ln2_b;
 } layer_w;
 
 struct pgai_model
@@ -59,7 +72,11 @@ struct pgai_model
 	int			vocab_size;
 	float		eps;
 	int			threads;
-	const float *word_emb, *pos_emb, *type_emb, *emb_ln_w, *emb_ln_b;
+	const float *word_emb,
+			   *pos_emb,
+			   *type_emb,
+			   *emb_ln_w,
+			   *emb_ln_b;
 	layer_w		L[MAX_LAYERS];
 };
 
@@ -349,7 +366,9 @@ pgai_model_tokenize(const pgai_model *model, const char *text, size_t len,
 typedef struct scratch
 {
 	float	   *x;				/* [M x H] hidden states */
-	float	   *q, *k, *v;		/* [M x H] */
+	float	   *q,
+			   *k,
+			   *v;				/* [M x H] */
 	float	   *ctx;			/* [M x H] attention output */
 	float	   *tmp;			/* [M x H] */
 	float	   *ffn;			/* [M x I] */
@@ -477,7 +496,7 @@ gelu_bias(float *v, const float *bias, size_t rows, int n)
 			float		z = row[i] + bias[i];
 			float		a = __builtin_fabsf(z) * 0.70710678f;
 			float		p = 1.0f + a * (0.0705230784f + a * (0.0422820123f + a * (0.0092705272f +
-							a * (0.0001520143f + a * (0.0002765672f + a * 0.0000430638f)))));
+																				  a * (0.0001520143f + a * (0.0002765672f + a * 0.0000430638f)))));
 			float		p2 = p * p;
 			float		p4 = p2 * p2;
 			float		p8 = p4 * p4;
@@ -660,8 +679,10 @@ typedef struct job
 	const pgai_model *m;
 	int32_t    *ids;			/* [n x maxlen] token ids */
 	size_t	   *lens;
-	size_t	   *order;			/* text indices sorted by length, longest first */
-	size_t	   *batch_start;	/* batch b covers order[batch_start[b] .. batch_start[b+1]) */
+	size_t	   *order;			/* text indices sorted by length, longest
+								 * first */
+	size_t	   *batch_start;	/* batch b covers order[batch_start[b] ..
+								 * batch_start[b+1]) */
 	size_t		nbatches;
 	atomic_size_t next;
 	atomic_int	failed;
@@ -762,8 +783,10 @@ static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static void
 blas_single_thread(void)
 {
-	/* our own threads split the work; OpenBLAS threads on top would only
-	 * contend for the same cores */
+	/*
+	 * our own threads split the work; OpenBLAS threads on top would only
+	 * contend for the same cores
+	 */
 	openblas_set_num_threads(1);
 }
 
@@ -823,8 +846,11 @@ pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 		}
 		j.order[i] = i;
 	}
-	/* qsort's comparator has no context argument; a mutex keeps concurrent
-	 * callers from sharing sort_lens */
+
+	/*
+	 * qsort's comparator has no context argument; a mutex keeps concurrent
+	 * callers from sharing sort_lens
+	 */
 	{
 		static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -833,15 +859,21 @@ pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 		qsort(j.order, n, sizeof(size_t), by_length_desc);
 		pthread_mutex_unlock(&sort_lock);
 	}
-	/* cut into sub-batches of at most BATCH_TOKENS tokens; keep at least
-	 * `threads` batches when there is enough work so every core gets some */
+
+	/*
+	 * cut into sub-batches of at most BATCH_TOKENS tokens; keep at least
+	 * `threads` batches when there is enough work so every core gets some
+	 */
 	{
 		size_t		total = 0;
 
 		for (size_t i = 0; i < n; i++)
 			total += j.lens[i];
-		/* about four batches per thread so the last ones even out the
-		 * load, but no smaller than one full-length text */
+
+		/*
+		 * about four batches per thread so the last ones even out the load,
+		 * but no smaller than one full-length text
+		 */
 		size_t		budget = total / ((size_t) model->threads * 4) + 1;
 
 		if (budget > BATCH_TOKENS)
@@ -885,9 +917,10 @@ pgai_model_embed_cancelable(const pgai_model *model, const char *const *texts,
 		nthreads = (int) j.nbatches;
 	if (nthreads > 1)
 	{
-		/* helpers start with every signal blocked, so signals (a
-		 * PostgreSQL backend's SIGINT, SIGTERM, ...) reach only the
-		 * calling thread */
+		/*
+		 * helpers start with every signal blocked, so signals (a PostgreSQL
+		 * backend's SIGINT, SIGTERM, ...) reach only the calling thread
+		 */
 		sigset_t	all,
 					old;
 

@@ -61,7 +61,7 @@ tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
 	vocab->offsets = malloc(lines * sizeof(uint32_t));
 	vocab->lengths = malloc(lines * sizeof(uint32_t));
 	vocab->slots = malloc(slots * sizeof(int32_t));
-	if (!vocab->text || !vocab->offsets || !vocab->lengths || !vocab->slots)
+	if (!vocab->text ||!vocab->offsets || !vocab->lengths || !vocab->slots)
 	{
 		tok_vocab_free(vocab);
 		return pgai_error_set(err, PGAI_ENOMEM,
@@ -86,8 +86,11 @@ tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
 		vocab->text[end] = '\0';
 		vocab->offsets[id] = (uint32_t) start;
 		vocab->lengths[id] = (uint32_t) (end - start);
-		/* first occurrence wins on duplicates, as a dict built in order would not;
-		 * the real vocab has none, so keep it simple and deterministic */
+
+		/*
+		 * first occurrence wins on duplicates, as a dict built in order would
+		 * not; the real vocab has none, so keep it simple and deterministic
+		 */
 		uint32_t	h = hash_bytes(data + start, end - start) & vocab->mask;
 
 		while (vocab->slots[h] >= 0)
@@ -181,7 +184,7 @@ tok_vocab_find(const tok_vocab *vocab, const char *s, size_t len)
 		if (id < 0)
 			return -1;
 		if (vocab->lengths[id] == len &&
-			memcmp(vocab->text + vocab->offsets[id], s, len) == 0)
+			memcmp(vocab->text +vocab->offsets[id], s, len) == 0)
 			return id;
 		h = (h + 1) & vocab->mask;
 	}
@@ -408,8 +411,10 @@ normalize_segment(const unsigned char *s, size_t len, cpbuf *tmp, cpbuf *out)
 		}
 		if (is_chinese(cp))
 		{
-			/* compatibility ideographs (U+F900.., U+2F800..) still
-			 * decompose to unified ones below */
+			/*
+			 * compatibility ideographs (U+F900.., U+2F800..) still decompose
+			 * to unified ones below
+			 */
 			cp_push(tmp, ' ');
 			decompose(tmp, cp);
 			cp_push(tmp, ' ');
@@ -495,7 +500,7 @@ typedef struct encoder
 	size_t		limit;			/* stop once n == limit */
 	char		word[TOK_MAX_CHARS_PER_WORD * 4 + 8];
 	size_t		bounds[TOK_MAX_CHARS_PER_WORD + 1];
-	char		piece[TOK_MAX_CHARS_PER_WORD * 4 + 8];
+	char piece[ TOK_MAX_CHARS_PER_WORD * 4 + 8];
 } encoder;
 
 static void
@@ -542,7 +547,7 @@ wordpiece(encoder *e, const uint32_t *cps, size_t nchars)
 			{
 				e->piece[0] = '#';
 				e->piece[1] = '#';
-				memcpy(e->piece + 2, e->word + b0, b1 - b0);
+				memcpy(e->piece +2, e->word + b0, b1 - b0);
 				found = tok_vocab_find(e->vocab, e->piece, b1 - b0 + 2);
 			}
 			if (found >= 0)
@@ -616,8 +621,10 @@ tok_encode(const tok_vocab *vocab, const char *text, size_t len,
 	e->limit = max_tokens - 1;	/* room for [SEP] */
 	emit(e, vocab->cls_id);
 
-	/* segments end at an ASCII whitespace byte, which every step treats as a
-	 * hard boundary, so segmenting never changes the result */
+	/*
+	 * segments end at an ASCII whitespace byte, which every step treats as a
+	 * hard boundary, so segmenting never changes the result
+	 */
 	while (pos < len && e->n < e->limit)
 	{
 		size_t		end = pos + TOK_SEGMENT;

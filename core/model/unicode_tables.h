@@ -12,7 +12,8 @@
 #define TOK_UC_DROP  1			/* removed by text cleaning */
 #define TOK_UC_SPACE 2			/* White_Space: becomes ' ' */
 #define TOK_UC_PUNCT 4			/* split off as its own word */
-#define TOK_UC_MN    8			/* nonspacing mark: removed by accent stripping */
+#define TOK_UC_MN    8			/* nonspacing mark: removed by accent
+								 * stripping */
 
 typedef struct tok_uc_map
 {

@@ -263,7 +263,7 @@ size_t
 pv_max_response_bytes(size_t m, int dims)
 {
 	size_t		per_input = REPLY_BYTES_PER_INPUT +
-		(size_t) (dims > 0 ? dims : 0) * REPLY_BYTES_PER_NUMBER;
+	(size_t) (dims > 0 ? dims : 0) * REPLY_BYTES_PER_NUMBER;
 	size_t		room = HTTP_MAX_RESPONSE_BYTES - REPLY_BYTES_FIXED;
 
 	if (m > room / per_input)
@@ -440,7 +440,7 @@ provider_client_embed(provider_client *c, const char *const *texts,
 	/* inputs that are not UTF-8 are never sent */
 	for (size_t k = 0; k < n; k++)
 	{
-		pgai_error uerr;
+		pgai_error	uerr;
 		size_t		len = lens ? lens[k] : strlen(texts[k]);
 
 		if (utf8_validate(texts[k], len, &uerr) == PGAI_OK)

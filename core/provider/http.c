@@ -30,8 +30,8 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 	/*
 	 * libcurl hands over the body already inflated (CURLOPT_ACCEPT_ENCODING),
-	 * so this counts what the reply costs in memory, not what it cost on
-	 * the wire: a gzip bomb stops here, before the buffer grows.
+	 * so this counts what the reply costs in memory, not what it cost on the
+	 * wire: a gzip bomb stops here, before the buffer grows.
 	 */
 	if (n > c->max_body - c->sink->len)
 	{

@@ -87,7 +87,8 @@ typedef struct http_request
 	size_t		body_len;
 	long		connect_timeout_ms;
 	long		timeout_ms;
-	size_t		max_response_bytes; /* decoded body; 0 -> HTTP_MAX_RESPONSE_BYTES */
+	size_t		max_response_bytes; /* decoded body; 0 ->
+									 * HTTP_MAX_RESPONSE_BYTES */
 	provider_cancel_fn should_cancel;
 	void	   *cancel_arg;
 } http_request;

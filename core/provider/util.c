@@ -235,7 +235,7 @@ pv_is_too_long(long status, const char *message)
 	/* wording of OpenAI, vLLM, llama.cpp, Ollama, Voyage and others */
 	static const char *const phrases[] = {
 		"maximum context length",	/* OpenAI (older), vLLM */
-		"maximum input length",	/* OpenAI */
+		"maximum input length", /* OpenAI */
 		"context length",		/* Ollama "input length exceeds the context
 								 * length", vLLM, TEI */
 		"context window",		/* Voyage */

@@ -180,8 +180,11 @@ text_regex_translate(const char *pat, size_t len, char **out, size_t *out_len,
 				i += 2;
 				continue;
 			}
-			/* digits (back references, octal) and escaped punctuation or
-			 * non-ASCII characters pass through unchanged */
+
+			/*
+			 * digits (back references, octal) and escaped punctuation or
+			 * non-ASCII characters pass through unchanged
+			 */
 			{
 				size_t		n = 2;
 

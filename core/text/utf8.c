@@ -73,8 +73,8 @@ utf8_count(const char *str, size_t len)
 	size_t		i = 0;
 
 	/*
-	 * Count continuation bytes (10xxxxxx) eight at a time: each byte lane
-	 * of `acc` gathers 0/1 flags for at most 255 words, then the lanes are
+	 * Count continuation bytes (10xxxxxx) eight at a time: each byte lane of
+	 * `acc` gathers 0/1 flags for at most 255 words, then the lanes are
 	 * summed with one multiply.
 	 */
 	while (len - i >= 8)

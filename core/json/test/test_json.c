@@ -337,7 +337,7 @@ typedef struct counting
 	size_t		held;
 	size_t		grows;
 	size_t		limit;
-} counting;
+}			counting;
 
 static void *
 counting_grow(void *arg, void *p, size_t used, size_t n)

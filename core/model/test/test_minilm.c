@@ -33,7 +33,7 @@ typedef struct tensor
 	int			d0,
 				d1;				/* d1 == 0: vector */
 	float	   *v;
-} tensor;
+}			tensor;
 
 static tensor T[5 + NL * 16];
 static int	ntensors;
@@ -342,7 +342,7 @@ test_against_reference(void **state)
 			assert_int_equal(pgai_model_tokenize(m, texts[i], strlen(texts[i]), ids,
 												 PGAI_MODEL_MAX_TOKENS, &n, &err),
 							 PGAI_OK);
-			assert_true(n >= 2 && n <= NP);	/* truncated to the 12 positions */
+			assert_true(n >= 2 && n <= NP); /* truncated to the 12 positions */
 			ref_embed(ids, (int) n, ref);
 			for (int d = 0; d < H; d++)
 				assert_float_equal(out[i][d], ref[d], 2e-5);

@@ -49,10 +49,10 @@ static void
 test_valid(void **state)
 {
 	const char *hdr =
-		"{\"__metadata__\":{\"format\":\"pt\"},"
-		"\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-		" \"b\" : { \"shape\" : [ ] , \"dtype\" : \"I64\", \"data_offsets\":[24,32]},"
-		"\"c\\u0041\":{\"dtype\":\"BF16\",\"shape\":[0],\"data_offsets\":[32,32]}}   ";
+	"{\"__metadata__\":{\"format\":\"pt\"},"
+	"\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+	" \"b\" : { \"shape\" : [ ] , \"dtype\" : \"I64\", \"data_offsets\":[24,32]},"
+	"\"c\\u0041\":{\"dtype\":\"BF16\",\"shape\":[0],\"data_offsets\":[32,32]}}   ";
 	size_t		len;
 	unsigned char *buf = image(hdr, 32, &len);
 	st_file		f;

@@ -14,8 +14,8 @@
 #include "../tokenizer.h"
 
 static const char vocab_txt[] =
-	"[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\nun\n##aff\n##able\n,\n!\n"
-	"a\n##a\n\xe4\xb8\xad\ncafe\nnaive\ni\n##\xcc\x87\n.\n\xe8\xb1\x88\n";
+"[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\nun\n##aff\n##able\n,\n!\n"
+"a\n##a\n\xe4\xb8\xad\ncafe\nnaive\ni\n##\xcc\x87\n.\n\xe8\xb1\x88\n";
 enum
 {
 	PAD, UNK, CLS, SEP, HELLO, WORLD, UN, AFF, ABLE, COMMA, BANG, A, HASH_A,
@@ -45,7 +45,7 @@ teardown(void **state)
 
 /* Encode `text` and compare with the expected ids (terminated by -1). */
 static void
-check(const tok_vocab *v, const char *text, size_t len, size_t max, ...)
+check(const tok_vocab *v, const char *text, size_t len, size_t max,...)
 {
 	int32_t		ids[300];
 	size_t		n,
@@ -119,7 +119,7 @@ static void
 test_truncation(void **state)
 {
 	tok_vocab  *v = *state;
-	char		text[6 * 300 + 1] = "";
+	char text[	6 * 300 + 1] = "";
 
 	for (int i = 0; i < 300; i++)
 		strcat(text, "hello ");
@@ -141,15 +141,21 @@ test_normalization(void **state)
 	CHECK(v, "cafe\xcc\x81", CLS, CAFE, SEP);
 	/* CJK ideographs are split into single characters */
 	CHECK(v, "\xe4\xb8\xad\xe4\xb8\xad", CLS, ZHONG, ZHONG, SEP);
-	/* U+F900, a compatibility ideograph, is split off and then decomposed
-	 * to U+8C48 */
+
+	/*
+	 * U+F900, a compatibility ideograph, is split off and then decomposed to
+	 * U+8C48
+	 */
 	CHECK(v, "a\xef\xa4\x80" "a", CLS, A, KAI, A, SEP);
 	/* control characters vanish, other whitespace separates */
 	CHECK(v, "hel\x01lo\xc2\xa0world\x7f", CLS, HELLO, WORLD, SEP);
 	/* NUL is dropped like any control character */
 	check(v, "hel\0lo", 6, 256, CLS, HELLO, SEP, -1);
-	/* U+0130 decomposes to I + U+0307 under NFD, the mark is stripped,
-	 * then I is lowercased (HF strips before lowercasing) */
+
+	/*
+	 * U+0130 decomposes to I + U+0307 under NFD, the mark is stripped, then I
+	 * is lowercased (HF strips before lowercasing)
+	 */
 	CHECK(v, "\xc4\xb0", CLS, I, SEP);
 	/* a lone combining dot after a word is stripped too */
 	CHECK(v, "i\xcc\x87", CLS, I, SEP);

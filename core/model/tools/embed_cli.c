@@ -42,7 +42,7 @@ main(int argc, char **argv)
 				tokens = 0,
 				plain = 0,
 				repeat = 1,
-				batch = 0;
+	batch = 0;
 	pgai_error	err;
 	pgai_model *m;
 	char	  **texts = NULL;
@@ -65,6 +65,7 @@ main(int argc, char **argv)
 			repeat = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
 			batch = atoi(argv[++i]);
+
 		else if (strcmp(argv[i], "--tokens") == 0)
 			tokens = 1;
 		else if (strcmp(argv[i], "--plain") == 0)
@@ -175,7 +176,7 @@ main(int argc, char **argv)
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 		for (int r = 0; r < (repeat > 0 ? repeat : 1); r++)
 		{
-			size_t		step = batch > 0 ? (size_t) batch : (n ? n : 1);
+			size_t		step = batch >0 ? (size_t) batch : (n ? n : 1);
 
 			for (size_t s = 0; s < n; s += step)
 			{

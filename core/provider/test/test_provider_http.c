@@ -29,10 +29,10 @@ typedef struct bits
 	size_t		cap;
 	uint32_t	acc;
 	int			nacc;
-} bits;
+}			bits;
 
 static void
-put_byte(bits *b, uint8_t v)
+put_byte(bits * b, uint8_t v)
 {
 	if (b->len == b->cap)
 	{
@@ -45,7 +45,7 @@ put_byte(bits *b, uint8_t v)
 
 /* n bits of v, least significant first (deflate's packing). */
 static void
-put_bits(bits *b, uint32_t v, int n)
+put_bits(bits * b, uint32_t v, int n)
 {
 	b->acc |= v << b->nacc;
 	b->nacc += n;
@@ -59,7 +59,7 @@ put_bits(bits *b, uint32_t v, int n)
 
 /* A Huffman code of n bits: written most significant bit first. */
 static void
-put_code(bits *b, uint32_t code, int n)
+put_code(bits * b, uint32_t code, int n)
 {
 	for (int i = n - 1; i >= 0; i--)
 		put_bits(b, (code >> i) & 1, 1);
@@ -128,7 +128,7 @@ typedef struct server
 	size_t		body_len;
 	bool		gzip;
 	int			requests;
-} server;
+}			server;
 
 static void *
 serve(void *arg)
@@ -190,7 +190,7 @@ serve(void *arg)
 }
 
 static void
-server_start(server *s, const uint8_t *body, size_t len, bool gzip)
+server_start(server * s, const uint8_t *body, size_t len, bool gzip)
 {
 	struct sockaddr_in a = {0};
 	socklen_t	alen = sizeof(a);
@@ -211,7 +211,7 @@ server_start(server *s, const uint8_t *body, size_t len, bool gzip)
 }
 
 static void
-server_stop(server *s)
+server_stop(server * s)
 {
 	shutdown(s->fd, SHUT_RDWR);
 	close(s->fd);

@@ -72,7 +72,7 @@ test_key_name_allowed(void **state)
 	assert_false(provider_key_name_allowed(""));
 	assert_false(provider_key_name_allowed(NULL));
 	assert_false(provider_key_name_allowed(
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_API_KEY"));
+										   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_API_KEY"));
 }
 
 int

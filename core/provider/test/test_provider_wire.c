@@ -98,7 +98,7 @@ test_parse_openai(void **state)
 	size_t		idx[] = {2, 0};
 	pgai_error	err = {0};
 	const char *ok = "{\"object\":\"list\",\"data\":[{\"index\":1,\"embedding\":\"AAAAPwAAgD4=\"},"
-		"{\"index\":0,\"embedding\":\"AACAPwAAAMA=\"}],\"model\":\"m\"}";
+	"{\"index\":0,\"embedding\":\"AACAPwAAAMA=\"}],\"model\":\"m\"}";
 	const char *arrays = "{\"data\":[{\"index\":0,\"embedding\":[1,-2]},{\"index\":1,\"embedding\":[0.5,0.25]}]}";
 	const char *slash = "{\"data\":[{\"index\":0,\"embedding\":\"AACAPwAAAMA=\"},{\"index\":1,\"embedding\":\"AAAAPwAAgD4\\u003d\"}]}";
 

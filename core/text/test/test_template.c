@@ -17,7 +17,7 @@ typedef struct kv
 {
 	const char *const *pairs;
 	int			calls;
-} kv;
+}			kv;
 
 static pgai_status
 lookup(void *arg, const char *name, const char **value, size_t *value_len, pgai_error *err)
@@ -48,7 +48,7 @@ static void
 render_check(const char *src, pgai_status want, const char *expect)
 {
 	tmpl	   *t = NULL;
-	pgai_error err = {0};
+	pgai_error	err = {0};
 	kv			m = {VARS, 0};
 	char	   *out = (char *) 1;
 	size_t		out_len = 99;
@@ -73,7 +73,7 @@ static void
 parse_error(const char *src, size_t len, pgai_status want, const char *message)
 {
 	tmpl	   *t = (tmpl *) 1;
-	pgai_error err = {0};
+	pgai_error	err = {0};
 
 	assert_int_equal(tmpl_parse(src, len, &t, &err), want);
 	assert_null(t);
@@ -131,7 +131,7 @@ static void
 test_unknown_name(void **state)
 {
 	tmpl	   *t = NULL;
-	pgai_error err = {0};
+	pgai_error	err = {0};
 	kv			m = {VARS, 0};
 	char	   *out = NULL;
 	const char *src = "Title: $title $missing_one $other";

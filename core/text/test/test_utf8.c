@@ -15,7 +15,7 @@
 static void
 test_validate(void **state)
 {
-	pgai_error err = {0};
+	pgai_error	err = {0};
 
 	(void) state;
 	assert_int_equal(utf8_validate("", 0, &err), PGAI_OK);

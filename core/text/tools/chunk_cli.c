@@ -66,8 +66,8 @@ main(int argc, char **argv)
 		char	  **seps;
 		char	   *doc;
 		chunk_config cfg = {0};
-		chunk_list list;
-		pgai_error err = {0};
+		chunk_list	list;
+		pgai_error	err = {0};
 		pgai_status st;
 		double		t0;
 
