@@ -39,6 +39,9 @@ size_t		utf8_count(const char *s, size_t len);
 /* True if code point cp is whitespace for Python's str.isspace(). */
 bool		utf8_py_isspace(uint32_t cp);
 
+/* The value of hexadecimal digit c (either case), or -1. */
+int			hex_digit_value(int c);
+
 /* ------------------------------------------------------------------ */
 /* Templates: Python string.Template.substitute (CPython 3.11)        */
 /* ------------------------------------------------------------------ */

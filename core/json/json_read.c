@@ -97,18 +97,6 @@ skip_ws(parser *p)
 	}
 }
 
-static inline int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* p->pos is at the opening quote; adds a STRING node. */
 static pgai_status
 parse_string(parser *p)
@@ -146,7 +134,7 @@ parse_string(parser *p)
 		{
 			for (int i = 1; i <= 4; i++)
 			{
-				if (p->pos + i >= p->len || hexval(p->s[p->pos + i]) < 0)
+				if (p->pos + i >= p->len || hex_digit_value(p->s[p->pos + i]) < 0)
 				{
 					p->pos += i;
 					return syntax_error(p, "four hex digits after \\u");
@@ -664,8 +652,8 @@ put_utf8(char *o, uint32_t cp)
 static uint32_t
 hex4(const char *s)
 {
-	return (uint32_t) ((hexval(s[0]) << 12) | (hexval(s[1]) << 8) |
-					   (hexval(s[2]) << 4) | hexval(s[3]));
+	return (uint32_t) ((hex_digit_value(s[0]) << 12) | (hex_digit_value(s[1]) << 8) |
+					   (hex_digit_value(s[2]) << 4) | hex_digit_value(s[3]));
 }
 
 /*

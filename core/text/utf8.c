@@ -95,6 +95,18 @@ utf8_count(const char *str, size_t len)
 	return len - cont;
 }
 
+int
+hex_digit_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 bool
 utf8_py_isspace(uint32_t cp)
 {

@@ -20,18 +20,7 @@
 #include <time.h>
 
 #include "pgai_model.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "pgai_text.h"
 
 int
 main(int argc, char **argv)
@@ -121,8 +110,8 @@ main(int argc, char **argv)
 			}
 			for (size_t i = 0; i < len / 2; i++)
 			{
-				int			hi = hexval(line[2 * i]),
-							lo = hexval(line[2 * i + 1]);
+				int			hi = hex_digit_value(line[2 * i]),
+							lo = hex_digit_value(line[2 * i + 1]);
 
 				if (hi < 0 || lo < 0)
 				{
