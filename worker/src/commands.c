@@ -668,8 +668,9 @@ static const cmd_spec status_spec = {
 	"disabled (t/f), last error time, last error (\\t \\n \\\\ escaped).\n"
 	"Index: \"hnsw index\" / \"diskann index\" (it exists), \"none configured\",\n"
 	"\"waiting for N rows (M so far)\", \"waiting for the queue to empty\", or\n"
-	"\"hnsw due\" / \"diskann due\" (the next worker pass creates it), or\n"
-	"\"store missing\".\n"
+	"\"hnsw due\" / \"diskann due\" (the next worker pass creates it),\n"
+	"\"diskann unavailable (no \\\"diskann\\\" access method)\" (pgvectorscale is\n"
+	"not installed: the worker builds none), or \"store missing\".\n"
 	"Exit status: 0 done, 1 a vectorizer does not exist or a query failed,\n"
 	"2 bad usage, 3 cannot connect.\n"
 };
@@ -716,6 +717,12 @@ status_colour(const grid *g, int row, int col)
 	}
 }
 
+/* status_sql's columns */
+enum
+{
+	SQ_ID, SQ_SOURCE, SQ_STORE, SQ_PENDING, SQ_FAILED, SQ_DISABLED, SQ_ERROR_AT, SQ_ERROR
+};
+
 static const char *const status_sql =
 "SELECT v.id,"
 " ai._vectorizer_relname(v.source),"
@@ -724,65 +731,33 @@ static const char *const status_sql =
 " ai.vectorizer_queue_failed(v.id),"
 " v.disabled,"
 " e.recorded::timestamptz(0)::text,"
-" e.message,"
-" coalesce(v.config->'indexing'->>'implementation', 'none'),"
-" coalesce((v.config->'indexing'->>'min_rows')::bigint, 0),"
-" coalesce((v.config->'indexing'->>'create_when_queue_empty')::boolean, true),"
-" ix.amname,"
-" ai._vectorizer_relname(v.target) IS NOT NULL,"
-" ai._vectorizer_relname(v.queue)"
+" e.message"
 " FROM ai._vectorizer v"
 " LEFT JOIN LATERAL (SELECT e.message, e.recorded FROM ai.vectorizer_errors e"
 "  WHERE e.id = v.id ORDER BY e.recorded DESC, e.ctid DESC LIMIT 1) e ON true"
-" LEFT JOIN LATERAL (SELECT a.amname FROM pg_catalog.pg_index i"
-"  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-"  JOIN pg_catalog.pg_am a ON a.oid = c.relam"
-"  JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
-"  WHERE i.indrelid = v.target::pg_catalog.oid"
-"  AND t.attname = 'embedding' AND a.amname IN ('hnsw', 'diskann', 'ivfflat')"
-"  ORDER BY c.relname LIMIT 1) ix ON true"
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[])"
 " ORDER BY v.id";
 
 /*
- * The index state of one vectorizer (a status row), malloc'd. `store` and
- * `queue` were quoted by the server's format('%I.%I').
+ * The index state of vectorizer `id` as the indexer sees it (indexer.c
+ * has the rules), malloc'd.
  */
 static char *
-index_state(PGconn *conn, PGresult *res, int r)
+index_state_of(PGconn *conn, const vectorizer *vs, int n, int id)
 {
-	const char *impl = PQgetvalue(res, r, 8);
-	const char *min_rows = PQgetvalue(res, r, 9);
-	bool		when_queue_empty = PQgetvalue(res, r, 10)[0] == 't';
-	const char *store = PQgetvalue(res, r, 2);
-	const char *queue = PQgetvalue(res, r, 13);
-	const char *params[1] = {min_rows};
+	index_state st;
 	pgai_error	err;
-	PGresult   *count;
-	char	   *sql;
-	char	   *state;
 
-	if (!PQgetisnull(res, r, 11))
-		return xasprintf("%s index", PQgetvalue(res, r, 11));
-	if (strcmp(impl, "none") == 0)
-		return xstrdup("none configured");
-	if (PQgetvalue(res, r, 12)[0] != 't')
-		return xstrdup("store missing");
-	/* as the worker decides: rows in the store, up to min_rows, and the queue */
-	sql = xasprintf("SELECT (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT $1::bigint) s),"
-					" EXISTS (SELECT 1 FROM %s)", store, queue);
-	count = db_exec(conn, sql, 1, params, PGRES_TUPLES_OK, &err);
-	free(sql);
-	if (count == NULL)
-		return xasprintf("unknown (%s)", err.message);
-	if (strtoll(PQgetvalue(count, 0, 0), NULL, 10) < strtoll(min_rows, NULL, 10))
-		state = xasprintf("waiting for %s rows (%s so far)", min_rows, PQgetvalue(count, 0, 0));
-	else if (when_queue_empty && PQgetvalue(count, 0, 1)[0] == 't')
-		state = xstrdup("waiting for the queue to empty");
-	else
-		state = xasprintf("%s due", impl);
-	PQclear(count);
-	return state;
+	for (int i = 0; i < n; i++)
+	{
+		if (vs[i].id != id)
+			continue;
+		if (indexer_state(conn, &vs[i], &st, &err) != 0)
+			return xasprintf("unknown (%s)", err.message);
+		return indexer_state_text(&vs[i], &st);
+	}
+	/* created since the catalog was read */
+	return xstrdup("unknown");
 }
 
 static int
@@ -794,6 +769,8 @@ cmd_status(int argc, char **argv)
 	const char *params[1];
 	pgai_error	err;
 	PGresult   *res;
+	vectorizer *vs = NULL;
+	int			n_vs = 0;
 	grid		g;
 	int			rc;
 
@@ -815,7 +792,7 @@ cmd_status(int argc, char **argv)
 	params[0] = ids;
 	rc = check_ids(conn, ids);
 	res = db_exec(conn, status_sql, 1, params, PGRES_TUPLES_OK, &err);
-	if (res == NULL)
+	if (res == NULL || vectorizers_read(conn, o.ids, o.n_ids, &vs, &n_vs, &err) != 0)
 	{
 		fprintf(stderr, "pgai: %s\n", err.message);
 		rc = EXIT_FAILED;
@@ -827,15 +804,20 @@ cmd_status(int argc, char **argv)
 		for (int r = 0; r < PQntuples(res); r++)
 		{
 			int			row = grid_add_row(&g);
-			char	   *state = index_state(conn, res, r);
+			char	   *state = index_state_of(conn, vs, n_vs, atoi(PQgetvalue(res, r, SQ_ID)));
+			static const struct
+			{
+				int			from,
+							to;
+			}			cells[] = {
+				{SQ_ID, ST_ID}, {SQ_SOURCE, ST_SOURCE}, {SQ_STORE, ST_STORE},
+				{SQ_PENDING, ST_PENDING}, {SQ_FAILED, ST_FAILED}, {SQ_DISABLED, ST_DISABLED},
+				{SQ_ERROR_AT, ST_ERROR_AT}, {SQ_ERROR, ST_ERROR},
+			};
 
-			grid_set(&g, row, ST_ID, PQgetvalue(res, r, 0));
-			grid_set(&g, row, ST_SOURCE, PQgetvalue(res, r, 1));
-			grid_set(&g, row, ST_STORE, PQgetvalue(res, r, 2));
-			for (int c = 3; c <= 7; c++)
-				if (!PQgetisnull(res, r, c))
-					grid_set(&g, row, c == 3 ? ST_PENDING : c == 4 ? ST_FAILED : c == 5 ? ST_DISABLED :
-							 c == 6 ? ST_ERROR_AT : ST_ERROR, PQgetvalue(res, r, c));
+			for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++)
+				if (!PQgetisnull(res, r, cells[c].from))
+					grid_set(&g, row, cells[c].to, PQgetvalue(res, r, cells[c].from));
 			grid_set(&g, row, ST_INDEX, state);
 			free(state);
 		}
@@ -844,8 +826,9 @@ cmd_status(int argc, char **argv)
 		else
 			puts("no vectorizers");
 		grid_free(&g);
-		PQclear(res);
 	}
+	PQclear(res);
+	vectorizers_free(vs, n_vs);
 	free(ids);
 	PQfinish(conn);
 	options_free(&o);
@@ -1111,13 +1094,23 @@ static const grid_column search_columns[SE_NCOLS] = {
 	{"chunk", COL_TEXT, true},
 };
 
+/* search_info_sql's columns */
+enum
+{
+	SI_STORE, SI_IMPL, SI_MODEL, SI_DIMS, SI_KEY_NAME, SI_BASE_URL, SI_KEEP_ALIVE,
+	SI_OPTIONS, SI_KEY_EXPR, SI_VECTOR_SCHEMA
+};
+
 static const char *const search_info_sql =
 "SELECT ai._vectorizer_relname(v.target),"
 " e->>'implementation', e->>'model', e->>'dimensions', e->>'api_key_name',"
 " e->>'base_url', e->>'keep_alive', (e->'options')::text,"
 " (SELECT CASE WHEN pg_catalog.count(*) = 1 THEN pg_catalog.min(pg_catalog.format('s.%I', p.attname)) || '::text'"
 "  ELSE 'ROW(' || pg_catalog.string_agg(pg_catalog.format('s.%I', p.attname), ', ' ORDER BY p.pknum) || ')::text' END"
-"  FROM pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int))"
+"  FROM pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int)),"
+/* pgvector's schema, wherever it was installed: our search_path has only pg_catalog */
+" (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension x"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'vector')"
 " FROM ai._vectorizer v, LATERAL (SELECT v.config->'embedding') x(e)"
 " WHERE v.id = $1::int";
 
@@ -1137,13 +1130,13 @@ env_or_null(const char *name)
 static char *
 embed_query(PGconn *conn, PGresult *info, const char *query)
 {
-	const char *impl = PQgetvalue(info, 0, 1);
-	const char *model = PQgetvalue(info, 0, 2);
-	const char *dims = PQgetisnull(info, 0, 3) ? NULL : PQgetvalue(info, 0, 3);
-	const char *key_name = PQgetisnull(info, 0, 4) ? NULL : PQgetvalue(info, 0, 4);
-	const char *base_url = PQgetisnull(info, 0, 5) ? NULL : PQgetvalue(info, 0, 5);
-	const char *keep_alive = PQgetisnull(info, 0, 6) ? NULL : PQgetvalue(info, 0, 6);
-	const char *options = PQgetisnull(info, 0, 7) ? NULL : PQgetvalue(info, 0, 7);
+	const char *impl = PQgetvalue(info, 0, SI_IMPL);
+	const char *model = PQgetvalue(info, 0, SI_MODEL);
+	const char *dims = PQgetisnull(info, 0, SI_DIMS) ? NULL : PQgetvalue(info, 0, SI_DIMS);
+	const char *key_name = PQgetisnull(info, 0, SI_KEY_NAME) ? NULL : PQgetvalue(info, 0, SI_KEY_NAME);
+	const char *base_url = PQgetisnull(info, 0, SI_BASE_URL) ? NULL : PQgetvalue(info, 0, SI_BASE_URL);
+	const char *keep_alive = PQgetisnull(info, 0, SI_KEEP_ALIVE) ? NULL : PQgetvalue(info, 0, SI_KEEP_ALIVE);
+	const char *options = PQgetisnull(info, 0, SI_OPTIONS) ? NULL : PQgetvalue(info, 0, SI_OPTIONS);
 	const char *params[6] = {query, model, NULL, NULL, NULL, NULL};
 	int			n = 2;
 	const char *sql;
@@ -1255,10 +1248,10 @@ cmd_search(int argc, char **argv)
 	}
 	else
 	{
-		const char *impl = PQgetvalue(info, 0, 1);
-		const char *key_name = PQgetisnull(info, 0, 4) ?
+		const char *impl = PQgetvalue(info, 0, SI_IMPL);
+		const char *key_name = PQgetisnull(info, 0, SI_KEY_NAME) ?
 			(strcmp(impl, "voyageai") == 0 ? "VOYAGE_API_KEY" : "OPENAI_API_KEY") :
-			PQgetvalue(info, 0, 4);
+			PQgetvalue(info, 0, SI_KEY_NAME);
 		char	   *opt = (strcmp(impl, "openai") == 0 || strcmp(impl, "voyageai") == 0) ?
 			key_option(key_name) : NULL;
 		char	   *vec = NULL;
@@ -1276,11 +1269,16 @@ cmd_search(int argc, char **argv)
 		rc = EXIT_FAILED;
 		if (vec != NULL)
 		{
-			/* the store's name and key expression were quoted by format('%I') */
-			char	   *sql = xasprintf("SELECT pg_catalog.round((s.embedding OPERATOR(public.<=>) $1::public.vector)::numeric, 4),"
+			/*
+			 * The store's name, the key expression and pgvector's schema
+			 * were quoted by the server (format('%I'), quote_ident).
+			 */
+			const char *vs = PQgetvalue(info, 0, SI_VECTOR_SCHEMA);
+			char	   *sql = xasprintf("SELECT pg_catalog.round((s.embedding OPERATOR(%s.<=>) $1::%s.vector)::numeric, 4),"
 										" %s, s.chunk FROM %s s"
-										" ORDER BY s.embedding OPERATOR(public.<=>) $1::public.vector LIMIT $2::int",
-										PQgetvalue(info, 0, 8), PQgetvalue(info, 0, 0));
+										" ORDER BY s.embedding OPERATOR(%s.<=>) $1::%s.vector LIMIT $2::int",
+										vs, vs, PQgetvalue(info, 0, SI_KEY_EXPR),
+										PQgetvalue(info, 0, SI_STORE), vs, vs);
 			PGresult   *res;
 
 			params[0] = vec;

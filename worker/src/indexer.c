@@ -31,57 +31,122 @@ query_bool(PGconn *conn, const char *sql, int n, const char *const *params)
 }
 
 /*
- * An ANN index on the store's embedding column: 1 when there is one, 0
- * when not, -1 when the question failed (then build nothing).
+ * The access method of an ANN index on the store's embedding column (the
+ * first by name), "" when there is none; false when the question failed.
  */
-static int
-index_exists(PGconn *conn, const vectorizer *v)
+static bool
+index_found(PGconn *conn, const vectorizer *v, char *am, size_t am_size, pgai_error *err)
 {
 	const char *store[1] = {v->store};
-	pgai_error	err;
 	PGresult   *res;
-	int			found;
 
 	res = db_exec(conn,
-				  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+				  "SELECT a.amname FROM pg_catalog.pg_index i"
 				  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
 				  " JOIN pg_catalog.pg_am a ON a.oid = c.relam"
 				  " JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
 				  " WHERE i.indrelid = $1::regclass AND t.attname = 'embedding'"
-				  " AND a.amname IN ('hnsw', 'diskann', 'ivfflat'))",
-				  1, store, PGRES_TUPLES_OK, &err);
-	if (res == NULL || PQntuples(res) != 1)
-		found = -1;
-	else
-		found = PQgetvalue(res, 0, 0)[0] == 't';
+				  " AND a.amname IN ('hnsw', 'diskann', 'ivfflat')"
+				  " ORDER BY c.relname LIMIT 1",
+				  1, store, PGRES_TUPLES_OK, err);
+	if (res == NULL)
+		return false;
+	snprintf(am, am_size, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
 	PQclear(res);
-	return found;
+	return true;
 }
 
-/* True when the store holds at least min_rows rows (and the queue is empty, if asked). */
-static bool
-index_due(PGconn *conn, const vectorizer *v)
+/*
+ * Where v's index stands, by the rules the worker builds it by (the order
+ * of the checks is the order `pgai vectorizer status` reports them in):
+ * an index exists; none is wanted; the store is gone; the store has fewer
+ * than min_rows rows; with create_when_queue_empty, the queue is not
+ * empty; a DiskANN index cannot be built here; else it is due. Returns 0,
+ * or -1 with err set when a question failed.
+ */
+int
+indexer_state(PGconn *conn, const vectorizer *v, index_state *out, pgai_error *err)
 {
 	char		min_rows[32];
 	const char *params[1] = {min_rows};
 	char	   *sql;
-	bool		due;
+	PGresult   *res;
+	bool		queued;
 
-	snprintf(min_rows, sizeof(min_rows), "%lld", (long long) v->min_rows);
-	sql = xasprintf("SELECT (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT $1::bigint) s)"
-					" >= $1::bigint%s%s", v->store,
-					v->index_when_queue_empty ? " AND NOT EXISTS (SELECT 1 FROM " : "",
-					v->index_when_queue_empty ? v->queue : "");
-	if (v->index_when_queue_empty)
+	memset(out, 0, sizeof(*out));
+	out->min_rows = v->min_rows;
+	if (v->store == NULL)
 	{
-		char	   *closed = xasprintf("%s)", sql);
-
-		free(sql);
-		sql = closed;
+		out->kind = INDEX_NO_STORE;
+		return 0;
 	}
-	due = query_bool(conn, sql, 1, params);
+	if (!index_found(conn, v, out->am, sizeof(out->am), err))
+		return -1;
+	if (out->am[0] != '\0')
+	{
+		out->kind = INDEX_BUILT;
+		return 0;
+	}
+	if (v->index_impl == NULL || strcmp(v->index_impl, "none") == 0)
+	{
+		out->kind = INDEX_NOT_WANTED;
+		return 0;
+	}
+	if (v->index_when_queue_empty && v->queue == NULL)
+	{
+		pgai_error_set(err, PGAI_EIO, "its queue table is missing");
+		return -1;
+	}
+	/* rows in the store, counted up to min_rows, and whether any is queued */
+	snprintf(min_rows, sizeof(min_rows), "%lld", (long long) v->min_rows);
+	sql = xasprintf("SELECT (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT $1::bigint) s),"
+					" %s%s%s", v->store,
+					v->index_when_queue_empty ? "EXISTS (SELECT 1 FROM " : "false",
+					v->index_when_queue_empty ? v->queue : "",
+					v->index_when_queue_empty ? ")" : "");
+	res = db_exec(conn, sql, 1, params, PGRES_TUPLES_OK, err);
 	free(sql);
-	return due;
+	if (res == NULL)
+		return -1;
+	out->rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	queued = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if (out->rows < v->min_rows)
+		out->kind = INDEX_WAITING_ROWS;
+	else if (queued)
+		out->kind = INDEX_WAITING_QUEUE;
+	else if (strcmp(v->index_impl, "diskann") == 0 &&
+			 !query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am "
+						 "WHERE amname = 'diskann')", 0, NULL))
+		out->kind = INDEX_UNAVAILABLE;
+	else
+		out->kind = INDEX_DUE;
+	return 0;
+}
+
+char *
+indexer_state_text(const vectorizer *v, const index_state *s)
+{
+	switch (s->kind)
+	{
+		case INDEX_BUILT:
+			return xasprintf("%s index", s->am);
+		case INDEX_NOT_WANTED:
+			return xstrdup("none configured");
+		case INDEX_NO_STORE:
+			return xstrdup("store missing");
+		case INDEX_WAITING_ROWS:
+			return xasprintf("waiting for %lld rows (%lld so far)", (long long) s->min_rows,
+							 (long long) s->rows);
+		case INDEX_WAITING_QUEUE:
+			return xstrdup("waiting for the queue to empty");
+		case INDEX_UNAVAILABLE:
+			return xasprintf("%s unavailable (no \"%s\" access method)", v->index_impl,
+							 v->index_impl);
+		case INDEX_DUE:
+			break;
+	}
+	return xasprintf("%s due", v->index_impl);
 }
 
 static char *
@@ -140,14 +205,14 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 {
 	char		id[16];
 	const char *idp[1] = {id};
-	bool		diskann = strcmp(v->index_impl, "diskann") == 0;
+	index_state st;
+	pgai_error	err;
 
+	/* a vectorizer without indexing costs no question */
 	if (strcmp(v->index_impl, "none") == 0)
 		return;
-	/* the usual answer, found without taking the lock */
-	if (index_exists(conn, v) != 0)
-		return;
-	if (!index_due(conn, v))
+	if (indexer_state(conn, v, &st, &err) != 0 ||
+		(st.kind != INDEX_DUE && st.kind != INDEX_UNAVAILABLE))
 		return;
 
 	snprintf(id, sizeof(id), "%d", v->id);
@@ -159,13 +224,12 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 	if (!query_bool(conn, "SELECT pg_catalog.pg_try_advisory_lock(2053597, $1::int)", 1, idp))
 		return;
 	/* the holder before us may have built it since our first look */
-	if (index_exists(conn, v) == 0)
+	if (index_found(conn, v, st.am, sizeof(st.am), &err) && st.am[0] == '\0')
 	{
-		if (diskann && !query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am "
-								   "WHERE amname = 'diskann')", 0, NULL))
+		if (st.kind == INDEX_UNAVAILABLE)
 			note_no_diskann(conn, v, id);
 		else
-			build(conn, v, diskann);
+			build(conn, v, strcmp(v->index_impl, "diskann") == 0);
 	}
 	query_bool(conn, "SELECT pg_catalog.pg_advisory_unlock(2053597, $1::int)", 1, idp);
 }

@@ -305,14 +305,15 @@ set_inputs(vectorizer *v, const char *chunk_column)
 }
 
 /*
- * Loads the vectorizers the options select. Returns 0 and sets *out and *n
- * (free with vectorizers_free), or -1 with err set. A vectorizer whose
- * configuration cannot be used (a bad template) is recorded as an error
- * and left out.
+ * Reads the vectorizers `ids` names (all when n_ids is 0). Returns 0 and
+ * sets *out and *n (free with vectorizers_free), or -1 with err set. A
+ * vectorizer whose configuration cannot be used (a bad template, a table
+ * gone) is marked disabled: the worker skips it, and with `loud` says why
+ * in its log.
  */
-int
-vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
-				 int *n, pgai_error *err)
+static int
+load(PGconn *conn, const int *ids_in, int n_ids, bool loud, vectorizer **out, int *n,
+	 pgai_error *err)
 {
 	char	   *ids;
 	const char *params[1];
@@ -320,7 +321,7 @@ vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 	vectorizer *vs;
 	int			count;
 
-	ids = db_ids_literal(opt->ids, opt->n_ids);
+	ids = db_ids_literal(ids_in, n_ids);
 	params[0] = ids;
 
 	res = db_exec(conn, load_sql, 1, params, PGRES_TUPLES_OK, err);
@@ -390,7 +391,8 @@ vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 			if (tmpl_parse(template_src ? template_src : "$chunk",
 						   template_src ? strlen(template_src) : 6, &v->template, &terr) != PGAI_OK)
 			{
-				log_line("vectorizer %d: invalid template: %s", v->id, terr.message);
+				if (loud)
+					log_line("vectorizer %d: invalid template: %s", v->id, terr.message);
 				v->disabled = true;
 			}
 		}
@@ -446,7 +448,8 @@ vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 		if (v->store == NULL)
 		{
 			/* the store is gone: nothing can be written */
-			log_line("vectorizer %d: its store table is missing; skipping it", v->id);
+			if (loud)
+				log_line("vectorizer %d: its store table is missing; skipping it", v->id);
 			v->disabled = true;
 			continue;
 		}
@@ -454,7 +457,8 @@ vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out,
 			v->failed == NULL)
 		{
 			/* a source being dropped, or a queue the extension's owner dropped */
-			log_line("vectorizer %d: its source or a queue table is missing; skipping it", v->id);
+			if (loud)
+				log_line("vectorizer %d: its source or a queue table is missing; skipping it", v->id);
 			v->disabled = true;
 			continue;
 		}
@@ -470,6 +474,20 @@ fail:
 	free(ids);
 	vectorizers_free(vs, count);
 	return -1;
+}
+
+int
+vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out, int *n,
+				 pgai_error *err)
+{
+	return load(conn, opt->ids, opt->n_ids, true, out, n, err);
+}
+
+int
+vectorizers_read(PGconn *conn, const int *ids, int n_ids, vectorizer **out, int *n,
+				 pgai_error *err)
+{
+	return load(conn, ids, n_ids, false, out, n, err);
 }
 
 void

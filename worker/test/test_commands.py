@@ -348,3 +348,46 @@ def test_search_with_openai_key_from_the_environment(conn: psycopg.Connection, d
         assert fake.requests[-1]["headers"]["authorization"] == f"Bearer {key}"
     log = (ROOT / ".pgdata" / "server.log").read_text(errors="replace")
     assert key not in log
+
+
+def test_search_with_pgvector_outside_public() -> None:
+    """pgvector may live in any schema (CREATE EXTENSION vector SCHEMA vec):
+    search finds its type and operator there, as the extension does, rather
+    than assuming public."""
+    import uuid
+
+    name = f"pgai_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("dbname=postgres", autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(f"dbname={name}", autocommit=True) as c:
+            c.execute("CREATE SCHEMA vec")
+            c.execute("CREATE EXTENSION vector SCHEMA vec")
+            c.execute("CREATE EXTENSION ai")
+            assert c.execute("SELECT to_regtype('public.vector')").fetchone() == (None,)
+            vid = make_vectorizer(c, "posts", SENTENCES)
+        assert worker(name) == 0
+        out = pgai("search", "-d", f"dbname={name}", "-i", str(vid), "a kitten napping in the sun")
+        assert out.returncode == 0, out.stderr
+        rows = tsv(out.stdout)
+        assert len(rows) == 5 and rows[0][1] == "1", rows
+    finally:
+        with psycopg.connect("dbname=postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_status_index_state_is_the_indexers(conn: psycopg.Connection, dbname: str) -> None:
+    """Status says what the indexer would do, by the indexer's own rules:
+    without a diskann access method the worker never builds a DiskANN
+    index (it records why, once), so status must not call it due."""
+    if conn.execute("SELECT 1 FROM pg_am WHERE amname = 'diskann'").fetchone():
+        pytest.skip("pgvectorscale is installed here")
+    vid = make_vectorizer(conn, "posts", SENTENCES, "ai.indexing_diskann(min_rows => 3)")
+    assert worker(dbname) == 0
+    again = worker(dbname)      # a second pass finds the same: nothing to build
+    assert again == 0
+    row = tsv(pgai("vectorizer", "status", "-d", f"dbname={dbname}", "-i", str(vid)).stdout)[0]
+    assert row[5] == 'diskann unavailable (no "diskann" access method)', row
+    notes = conn.execute("SELECT count(*) FROM ai.vectorizer_errors WHERE id = %s"
+                         " AND message LIKE '%%diskann%%'", (vid,)).fetchone()
+    assert notes == (1,)
