@@ -13,7 +13,7 @@ against it here:
 - the stored config: ``create_vectorizer`` stores every default, whatever
   the caller left out, which is what lets the worker read defaulted fields
   without defaults of its own;
-- the worker (worker/src/vectorizer.c): every field its load query reads is
+- the worker (worker/src/sql.c): every field its load query reads is
   a field of the spec, and where it falls back on a value of its own for a
   field that is absent (``coalesce((i->>'min_rows')::bigint, 0)``), that
   value is the spec's default (today's exceptions are listed, exactly); one
@@ -41,7 +41,7 @@ Spec = dict[tuple[str, str], dict[str, dict[str, Any]]]
 REQUIRED_VALUES = {"string": "body", "integer": 8}
 
 # the worker's source, whose load query reads the stored config
-WORKER_SOURCE = ROOT / "worker" / "src" / "vectorizer.c"
+WORKER_SOURCE = ROOT / "worker" / "src" / "sql.c"
 
 # the spec's types as the Python classes bind them
 PYTHON_TYPES: dict[str, type[Any]] = {
@@ -209,11 +209,11 @@ def test_stored_config_holds_every_default(conn: psycopg.Connection, spec: Spec)
 
 
 def worker_load_sql() -> str:
-    """The SQL text of the worker's load_sql, its C string pieces joined."""
+    """The SQL text of the worker's sql_load, its C string pieces joined."""
     source = WORKER_SOURCE.read_text()
-    m = re.search(r"load_sql\s*=\s*((?:\s*\"(?:[^\"\\]|\\.)*\"|\s*/\*.*?\*/)+)\s*;",
+    m = re.search(r"sql_load\s*=\s*((?:\s*\"(?:[^\"\\]|\\.)*\"|\s*/\*.*?\*/)+)\s*;",
                   source, re.S)
-    assert m, f"no load_sql in {WORKER_SOURCE}"
+    assert m, f"no sql_load in {WORKER_SOURCE}"
     pieces = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S))
     return "".join(p.encode().decode("unicode_escape") for p in pieces)
 
@@ -307,7 +307,7 @@ def test_worker_fallbacks_are_the_spec_defaults(conn: psycopg.Connection, spec: 
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "worker/src/vectorizer.c reads a missing min_rows as 0, the spec's default is 100000"))
+    "worker/src/sql.c reads a missing min_rows as 0, the spec's default is 100000"))
 def test_worker_without_min_rows_waits_for_the_default(
         dbname: str, conn: psycopg.Connection, run_worker: RunWorker) -> None:
     """Run, not read: an HNSW config stored without min_rows, three rows, one

@@ -27,6 +27,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "catalog.h"
+#include "db.h"
+#include "embedder.h"
+#include "indexer.h"
+#include "util.h"
 #include "worker.h"
 
 #define EXIT_FAILED 1

@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "worker.h"
+#include "db.h"
+#include "util.h"
 
 /* The server's error, one line, without the trailing newline. */
 static void

@@ -26,7 +26,8 @@
 
 #include "pgai_model.h"
 #include "pgai_provider.h"
-#include "worker.h"
+#include "embedder.h"
+#include "util.h"
 
 struct embedder
 {

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
+#include "db.h"
+#include "indexer.h"
+#include "util.h"
 
 static bool
 query_bool(PGconn *conn, const char *sql, int n, const char *const *params)

@@ -28,6 +28,14 @@
 #include <unistd.h>
 
 #include "pgai_provider.h"
+#include "batch.h"
+#include "catalog.h"
+#include "cli/cli.h"
+#include "db.h"
+#include "indexer.h"
+#include "once.h"
+#include "schedule.h"
+#include "util.h"
 #include "worker.h"
 
 #define Min(a, b) ((a) < (b) ? (a) : (b))

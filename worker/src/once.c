@@ -23,54 +23,21 @@
  *             run forever: after the last of them ends, what other
  *             workers hold is counted as left.
  *
- * The lease liveness rule is the claim's (vectorizer.c): a lease holds
- * while it has not expired and its backend still exists.
+ * The lease liveness rule is the claim's; both take it from sql.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
-
-/* "q.a = l.a AND q.b = l.b" */
-static char *
-keys_equal(const vectorizer *v, const char *l, const char *r)
-{
-	char	   *s = xstrdup("");
-
-	for (int i = 0; i < v->n_pk; i++)
-	{
-		char	   *next = xasprintf("%s%s%s.%s = %s.%s", s, i ? " AND " : "",
-									 l, v->pk[i].ident, r, v->pk[i].ident);
-
-		free(s);
-		s = next;
-	}
-	return s;
-}
-
-/* "q.a, q.b" for prefix "q" */
-static char *
-keys_list(const vectorizer *v, const char *prefix)
-{
-	char	   *s = xstrdup("");
-
-	for (int i = 0; i < v->n_pk; i++)
-	{
-		char	   *next = xasprintf("%s%s%s.%s", s, i ? ", " : "", prefix, v->pk[i].ident);
-
-		free(s);
-		s = next;
-	}
-	return s;
-}
+#include "db.h"
+#include "once.h"
+#include "sql.h"
+#include "util.h"
 
 long
 once_lift_backoff(PGconn *conn, const vectorizer *v, pgai_error *err)
 {
-	char	   *sql = xasprintf("UPDATE %s SET retry_after = NULL "
-								"WHERE retry_after > pg_catalog.now() AND lease_token IS NULL",
-								v->lease);
+	char	   *sql = sql_lift_backoff(v);
 	PGresult   *res = db_exec(conn, sql, 0, NULL, PGRES_COMMAND_OK, err);
 	long		n = res != NULL ? atol(PQcmdTuples(res)) : -1;
 
@@ -85,48 +52,22 @@ once_leftovers(PGconn *conn, const vectorizer *v, const int *our_pids, int n_pid
 {
 	char	   *pids = db_ids_literal(our_pids, n_pids);
 	const char *params[1] = {pids};
-	char	   *on = keys_equal(v, "l", "q");
-	char	   *keys = keys_list(v, "q");
-	char	   *sql;
+	char	   *sql = sql_leftovers(v);
 	PGresult   *res;
 
-	/*
-	 * Distinct keys: the queue holds one row per change, the user thinks in
-	 * source rows. A lease of this process's own sessions is "ours": a
-	 * sibling thread's batch in flight, or one whose write failed.
-	 */
-	sql = xasprintf("SELECT"
-					" pg_catalog.count(*) FILTER (WHERE h.live AND NOT h.ours),"
-					" pg_catalog.count(*) FILTER (WHERE h.live AND h.ours),"
-					" pg_catalog.count(*) FILTER (WHERE NOT h.live AND l.retry_after > pg_catalog.now()),"
-					" pg_catalog.count(*) FILTER (WHERE NOT h.live AND (l.retry_after IS NULL"
-					"   OR l.retry_after <= pg_catalog.now())),"
-					" (pg_catalog.array_agg(l.last_error ORDER BY l.retry_after DESC)"
-					"   FILTER (WHERE NOT h.live AND l.retry_after > pg_catalog.now()"
-					"   AND l.last_error IS NOT NULL))[1],"
-					" coalesce(extract(epoch FROM pg_catalog.max(l.lease_until) FILTER (WHERE h.live"
-					"   AND NOT h.ours) - pg_catalog.now()), 0)::float8"
-					" FROM (SELECT DISTINCT %s FROM %s q) q LEFT JOIN %s l ON %s,"
-					" LATERAL (SELECT COALESCE(l.lease_until > pg_catalog.now() AND"
-					"   (l.lease_pid = ANY (COALESCE($1::int[], '{}')) OR EXISTS (SELECT 1 FROM"
-					"   pg_catalog.pg_stat_get_activity(l.lease_pid))), false),"
-					"   COALESCE(l.lease_pid = ANY (COALESCE($1::int[], '{}')), false)) h(live, ours)",
-					keys, v->queue, v->lease, on);
 	res = db_exec(conn, sql, 1, params, PGRES_TUPLES_OK, err);
 	free(sql);
-	free(keys);
-	free(on);
 	free(pids);
 	memset(out, 0, sizeof(*out));
 	if (res == NULL)
 		return -1;
-	out->held = atol(PQgetvalue(res, 0, 0));
-	out->ours = atol(PQgetvalue(res, 0, 1));
-	out->failed = atol(PQgetvalue(res, 0, 2));
-	out->ready = atol(PQgetvalue(res, 0, 3));
-	if (!PQgetisnull(res, 0, 4))
-		snprintf(out->last_error, sizeof(out->last_error), "%s", PQgetvalue(res, 0, 4));
-	out->held_for = atof(PQgetvalue(res, 0, 5));
+	out->held = atol(PQgetvalue(res, 0, LEFT_HELD));
+	out->ours = atol(PQgetvalue(res, 0, LEFT_OURS));
+	out->failed = atol(PQgetvalue(res, 0, LEFT_FAILED));
+	out->ready = atol(PQgetvalue(res, 0, LEFT_READY));
+	if (!PQgetisnull(res, 0, LEFT_LAST_ERROR))
+		snprintf(out->last_error, sizeof(out->last_error), "%s", PQgetvalue(res, 0, LEFT_LAST_ERROR));
+	out->held_for = atof(PQgetvalue(res, 0, LEFT_HELD_FOR));
 	PQclear(res);
 	return 0;
 }

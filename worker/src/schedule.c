@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
+#include "db.h"
+#include "schedule.h"
+#include "util.h"
 
 /*
  * The current run's start of a fixed schedule is the latest origin + k * iv

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "worker.h"
+#include "util.h"
 
 static void
 out_of_memory(void)

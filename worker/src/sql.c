@@ -1,20 +1,21 @@
 /*
- * vectorizer.c: reads the vectorizers from ai._vectorizer and builds, once
- * per vectorizer, the SQL the worker runs against its tables. The catalog
- * holds OIDs: the names in that SQL are the tables' current ones, looked up
- * at every load, so a renamed source or store is served at the next pass.
+ * sql.c: every statement the worker sends against a vectorizer's tables
+ * and the catalog, and the result columns their readers use (sql.h).
  *
- * The catalog's jsonb is taken apart by the server (->>, casts), so the
- * worker needs no JSON parser for its configuration. Every identifier in
- * generated SQL is quoted (format('%I') on the server, PQescapeIdentifier
- * here); every value is a parameter.
+ * Generated per vectorizer (sql_build, once per load): the catalog holds
+ * OIDs, so the names in that SQL are the tables' current ones, looked up
+ * at every load and quoted (format('%I') on the server, PQescapeIdentifier
+ * here); every value is a parameter. The rule of when a lease holds
+ * (lease_live) has its one home here: the claim and --once's count share it.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
+#include "db.h"
+#include "sql.h"
+#include "util.h"
 
 /* A growing string. */
 typedef struct sbuf
@@ -94,8 +95,24 @@ inputs_row(PGconn *conn, const vectorizer *v)
 	return b.s;
 }
 
-static void
-build_sql(PGconn *conn, vectorizer *v)
+/*
+ * Whether lease row l holds, the one rule of the claim and of --once: a
+ * lease holds while it has not expired and its holder's backend still
+ * exists (a worker that died frees its keys at once). `also_pids`, an
+ * int[] expression or NULL: leases of those backends hold while unexpired
+ * even when gone (--once's own sessions). Malloc'd.
+ */
+static char *
+lease_live(const char *also_pids)
+{
+	return xasprintf("COALESCE(l.lease_until > pg_catalog.now() AND (%s%s%s EXISTS (SELECT 1 FROM "
+					 "pg_catalog.pg_stat_get_activity(l.lease_pid))), false)",
+					 also_pids ? "l.lease_pid = ANY (" : "", also_pids ? also_pids : "",
+					 also_pids ? ") OR" : "");
+}
+
+void
+sql_build(PGconn *conn, vectorizer *v)
 {
 	char	   *k = key_list(v, "");
 	char	   *kq = key_list(v, "q.");
@@ -125,9 +142,7 @@ build_sql(PGconn *conn, vectorizer *v)
 	{
 		char	   *j_lk = key_join(v, "l2", "k", false);
 		char	   *j_lk2 = key_join(v, "l3", "k", false);
-		/* a lease is live until it expires or its holder's backend is gone */
-		char	   *live = xasprintf("COALESCE(l.lease_until > now() AND EXISTS (SELECT 1 FROM "
-									 "pg_catalog.pg_stat_get_activity(l.lease_pid)), false)");
+		char	   *live = lease_live(NULL);
 
 		sb_add(&b,
 			   "WITH cand AS ("
@@ -218,13 +233,7 @@ build_sql(PGconn *conn, vectorizer *v)
 	free(j_sc);
 }
 
-static char *
-get(PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
-}
-
-static const char *const load_sql =
+const char *const sql_load =
 "SELECT v.id, v.disabled,"
 /* the tables' current names, from the catalog's OIDs; NULL once gone */
 " ai._vectorizer_relname(v.source),"
@@ -255,7 +264,7 @@ static const char *const load_sql =
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[])"
 " ORDER BY v.id";
 
-static const char *const separators_sql =
+const char *const sql_separators =
 "SELECT v.id, t.elem FROM ai._vectorizer v,"
 " pg_catalog.jsonb_array_elements_text(v.config->'chunking'->'separators') WITH ORDINALITY t(elem, n)"
 " WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[]) ORDER BY v.id, t.n";
@@ -266,7 +275,7 @@ static const char *const separators_sql =
  * keys only to those, never to a domain a store's owner may have put on the
  * store since, whose checks would run with the worker's rights.
  */
-static const char *const keys_sql =
+const char *const sql_keys =
 "SELECT v.id, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid"
 " FROM ai._vectorizer v,"
 " pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int)"
@@ -275,251 +284,46 @@ static const char *const keys_sql =
 " AND ($1::int[] IS NULL OR v.id = ANY ($1::int[]))"
 " ORDER BY v.id, p.pknum";
 
-static vectorizer *
-find(vectorizer *vs, int n, int id)
+char *
+sql_lift_backoff(const vectorizer *v)
 {
-	for (int i = 0; i < n; i++)
-		if (vs[i].id == id)
-			return &vs[i];
-	return NULL;
-}
-
-/* The chunk column first, then every other name the template uses. */
-static void
-set_inputs(vectorizer *v, const char *chunk_column)
-{
-	size_t		n = tmpl_name_count(v->template);
-
-	v->inputs = xcalloc(n + 1, sizeof(char *));
-	v->inputs[v->n_inputs++] = xstrdup(chunk_column);
-	for (size_t i = 0; i < n; i++)
-	{
-		const char *name = tmpl_name(v->template, i);
-		bool		seen = strcmp(name, "chunk") == 0;
-
-		for (int j = 0; j < v->n_inputs && !seen; j++)
-			seen = strcmp(v->inputs[j], name) == 0;
-		if (!seen)
-			v->inputs[v->n_inputs++] = xstrdup(name);
-	}
+	return xasprintf("UPDATE %s SET retry_after = NULL "
+					 "WHERE retry_after > pg_catalog.now() AND lease_token IS NULL",
+					 v->lease);
 }
 
 /*
- * Reads the vectorizers `ids` names (all when n_ids is 0). Returns 0 and
- * sets *out and *n (free with vectorizers_free), or -1 with err set. A
- * vectorizer whose configuration cannot be used (a bad template, a table
- * gone) is marked disabled: the worker skips it, and with `loud` says why
- * in its log.
+ * The keys left in v's queue, by why (the LEFT_* columns); $1 is the
+ * int[] of this process's backends. Distinct keys: the queue holds one row
+ * per change, the user thinks in source rows. A lease of this process's
+ * own sessions is "ours": a sibling thread's batch in flight, or one whose
+ * write failed; it counts as live even if its backend is gone.
  */
-static int
-load(PGconn *conn, const int *ids_in, int n_ids, bool loud, vectorizer **out, int *n,
-	 pgai_error *err)
+char *
+sql_leftovers(const vectorizer *v)
 {
-	char	   *ids;
-	const char *params[1];
-	PGresult   *res;
-	vectorizer *vs;
-	int			count;
+	char	   *on = key_join(v, "l", "q", false);
+	char	   *keys = key_list(v, "q.");
+	char	   *live = lease_live("COALESCE($1::int[], '{}')");
+	char	   *sql;
 
-	ids = db_ids_literal(ids_in, n_ids);
-	params[0] = ids;
-
-	res = db_exec(conn, load_sql, 1, params, PGRES_TUPLES_OK, err);
-	if (res == NULL)
-	{
-		free(ids);
-		return -1;
-	}
-	count = PQntuples(res);
-	vs = xcalloc((size_t) count, sizeof(vectorizer));
-	for (int r = 0; r < count; r++)
-	{
-		vectorizer *v = &vs[r];
-		int			c = 0;
-		char	   *chunk_impl,
-				   *chunk_column,
-				   *separator,
-				   *template_src;
-
-		v->id = atoi(PQgetvalue(res, r, c++));
-		v->disabled = PQgetvalue(res, r, c++)[0] == 't';
-		v->source = get(res, r, c++);
-		v->store = get(res, r, c++);
-		v->queue = get(res, r, c++);
-		v->lease = get(res, r, c++);
-		v->failed = get(res, r, c++);
-		v->source_name = get(res, r, c++);
-		v->embedding_impl = get(res, r, c++);
-		v->model = get(res, r, c++);
-		v->dimensions = atoi(PQgetvalue(res, r, c++));
-		v->api_key_name = get(res, r, c++);
-		v->base_url = get(res, r, c++);
-		v->chat_user = get(res, r, c++);
-		v->input_type = get(res, r, c++);
-		v->keep_alive = get(res, r, c++);
-		v->options_json = get(res, r, c++);
-		chunk_impl = get(res, r, c++);
-		chunk_column = get(res, r, c++);
-		v->chunking.chunk_size = atoll(PQgetvalue(res, r, c++));
-		v->chunking.chunk_overlap = atoll(PQgetvalue(res, r, c++));
-		separator = get(res, r, c++);
-		v->chunking.is_separator_regex = PQgetvalue(res, r, c++)[0] == 't';
-		template_src = get(res, r, c++);
-		v->index_impl = get(res, r, c++);
-		v->min_rows = atoll(PQgetvalue(res, r, c++));
-		v->opclass = get(res, r, c++);
-		v->hnsw_m = atoi(PQgetvalue(res, r, c++));
-		v->hnsw_ef_construction = atoi(PQgetvalue(res, r, c++));
-		v->index_when_queue_empty = PQgetvalue(res, r, c++)[0] == 't';
-		v->diskann_with = get(res, r, c++);
-		v->schedule_interval = atof(PQgetvalue(res, r, c++));
-		v->batch_size = atoi(PQgetvalue(res, r, c++));
-		v->concurrency = atoi(PQgetvalue(res, r, c++));
-
-		v->recursive = chunk_impl && strcmp(chunk_impl, "recursive_character_text_splitter") == 0;
-		if (!v->recursive && separator != NULL)
-		{
-			v->separators = xcalloc(1, sizeof(char *));
-			v->separators[0] = separator;
-			separator = NULL;
-			v->chunking.n_separators = 1;
-		}
-		v->chunking.keep_separator = CHUNK_KEEP_DEFAULT;
-		{
-			pgai_error terr;
-
-			if (tmpl_parse(template_src ? template_src : "$chunk",
-						   template_src ? strlen(template_src) : 6, &v->template, &terr) != PGAI_OK)
-			{
-				if (loud)
-					log_line("vectorizer %d: invalid template: %s", v->id, terr.message);
-				v->disabled = true;
-			}
-		}
-		if (v->template != NULL && chunk_column != NULL)
-			set_inputs(v, chunk_column);
-		else
-			v->disabled = true;
-		free(chunk_impl);
-		free(chunk_column);
-		free(separator);
-		free(template_src);
-	}
-	PQclear(res);
-
-	res = db_exec(conn, separators_sql, 1, params, PGRES_TUPLES_OK, err);
-	if (res == NULL)
-		goto fail;
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		vectorizer *v = find(vs, count, atoi(PQgetvalue(res, r, 0)));
-
-		if (v == NULL || !v->recursive)
-			continue;
-		v->separators = xrealloc(v->separators, (v->chunking.n_separators + 1) * sizeof(char *));
-		v->separators[v->chunking.n_separators++] = get(res, r, 1);
-	}
-	PQclear(res);
-
-	res = db_exec(conn, keys_sql, 1, params, PGRES_TUPLES_OK, err);
-	if (res == NULL)
-		goto fail;
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		vectorizer *v = find(vs, count, atoi(PQgetvalue(res, r, 0)));
-		pk_column  *col;
-
-		if (v == NULL)
-			continue;
-		v->pk = xrealloc(v->pk, (size_t) (v->n_pk + 1) * sizeof(pk_column));
-		col = &v->pk[v->n_pk++];
-		col->name = get(res, r, 1);
-		col->ident = db_ident(conn, col->name);
-		col->type_sql = get(res, r, 2);
-		col->type_oid = (unsigned) strtoul(PQgetvalue(res, r, 3), NULL, 10);
-	}
-	PQclear(res);
-
-	for (int i = 0; i < count; i++)
-	{
-		vectorizer *v = &vs[i];
-
-		v->chunking.separators = (const char *const *) v->separators;
-		if (v->store == NULL)
-		{
-			/* the store is gone: nothing can be written */
-			if (loud)
-				log_line("vectorizer %d: its store table is missing; skipping it", v->id);
-			v->disabled = true;
-			continue;
-		}
-		if (v->n_pk == 0 || v->source == NULL || v->queue == NULL || v->lease == NULL ||
-			v->failed == NULL)
-		{
-			/* a source being dropped, or a queue the extension's owner dropped */
-			if (loud)
-				log_line("vectorizer %d: its source or a queue table is missing; skipping it", v->id);
-			v->disabled = true;
-			continue;
-		}
-		if (v->template != NULL)
-			build_sql(conn, v);
-	}
-	free(ids);
-	*out = vs;
-	*n = count;
-	return 0;
-
-fail:
-	free(ids);
-	vectorizers_free(vs, count);
-	return -1;
-}
-
-int
-vectorizers_load(PGconn *conn, const worker_options *opt, vectorizer **out, int *n,
-				 pgai_error *err)
-{
-	return load(conn, opt->ids, opt->n_ids, true, out, n, err);
-}
-
-int
-vectorizers_read(PGconn *conn, const int *ids, int n_ids, vectorizer **out, int *n,
-				 pgai_error *err)
-{
-	return load(conn, ids, n_ids, false, out, n, err);
-}
-
-void
-vectorizers_free(vectorizer *vs, int n)
-{
-	for (int i = 0; i < n; i++)
-	{
-		vectorizer *v = &vs[i];
-		char	   *strings[] = {v->source, v->store, v->queue, v->lease, v->failed,
-			v->source_name, v->embedding_impl, v->model, v->api_key_name, v->base_url,
-			v->chat_user, v->input_type, v->keep_alive, v->options_json, v->index_impl,
-			v->opclass, v->diskann_with, v->sql_claim, v->sql_lock_leases,
-			v->sql_lock_source,
-			v->sql_delete_queue, v->sql_delete_leases, v->sql_delete_failed,
-		v->sql_retry_later, v->sql_move_failed, v->keys_unnest};
-
-		for (size_t s = 0; s < sizeof(strings) / sizeof(strings[0]); s++)
-			free(strings[s]);
-		for (int k = 0; k < v->n_pk; k++)
-		{
-			free(v->pk[k].name);
-			free(v->pk[k].ident);
-			free(v->pk[k].type_sql);
-		}
-		free(v->pk);
-		for (size_t s = 0; s < v->chunking.n_separators; s++)
-			free(v->separators[s]);
-		free(v->separators);
-		for (int k = 0; k < v->n_inputs; k++)
-			free(v->inputs[k]);
-		free(v->inputs);
-		tmpl_free(v->template);
-	}
-	free(vs);
+	sql = xasprintf("SELECT"
+					" pg_catalog.count(*) FILTER (WHERE h.live AND NOT h.ours),"
+					" pg_catalog.count(*) FILTER (WHERE h.live AND h.ours),"
+					" pg_catalog.count(*) FILTER (WHERE NOT h.live AND l.retry_after > pg_catalog.now()),"
+					" pg_catalog.count(*) FILTER (WHERE NOT h.live AND (l.retry_after IS NULL"
+					"   OR l.retry_after <= pg_catalog.now())),"
+					" (pg_catalog.array_agg(l.last_error ORDER BY l.retry_after DESC)"
+					"   FILTER (WHERE NOT h.live AND l.retry_after > pg_catalog.now()"
+					"   AND l.last_error IS NOT NULL))[1],"
+					" coalesce(extract(epoch FROM pg_catalog.max(l.lease_until) FILTER (WHERE h.live"
+					"   AND NOT h.ours) - pg_catalog.now()), 0)::float8"
+					" FROM (SELECT DISTINCT %s FROM %s q) q LEFT JOIN %s l ON %s,"
+					" LATERAL (SELECT %s,"
+					"   COALESCE(l.lease_pid = ANY (COALESCE($1::int[], '{}')), false)) h(live, ours)",
+					keys, v->queue, v->lease, on, live);
+	free(on);
+	free(keys);
+	free(live);
+	return sql;
 }
