@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+#define Min(a, b) ((a) < (b) ? (a) : (b))
+#define Max(a, b) ((a) > (b) ? (a) : (b))
+
 extern char *xstrdup(const char *s);
 extern char *xasprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void *xcalloc(size_t n, size_t size);

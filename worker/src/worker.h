@@ -1,7 +1,7 @@
 /*
  * worker.h: the `pgai` program's shared types.
  *
- * Ownership: a vectorizer (vectorizer.c) owns every string and the SQL it
+ * Ownership: a vectorizer (catalog.c, sql.c) owns every string and the SQL it
  * builds; it lives for one pass over the catalog. A batch (batch.c) owns
  * the rows it claimed, their chunks and vectors, and is freed after its
  * write. Each worker thread owns one PGconn and one embedder; nothing but
@@ -20,7 +20,10 @@
 #include "pgai_error.h"
 #include "pgai_text.h"
 
-/* Command-line settings of `pgai vectorizer worker`. */
+/*
+ * Command-line settings of every `pgai` command (options.c parses them):
+ * those of `pgai vectorizer worker`, then the operator commands' few.
+ */
 typedef struct worker_options
 {
 	const char *db_url;			/* libpq connection string or URI; NULL: PG* env */
@@ -36,6 +39,12 @@ typedef struct worker_options
 	double		request_timeout;	/* seconds per HTTP request; 0: default */
 	int			http_retries;	/* HTTP retries per request; -1: default */
 	bool		progress;		/* a live progress line (stderr is a tty) */
+
+	/* the operator commands' */
+	long		limit;			/* -n: at most this many rows */
+	bool		json;			/* --json */
+	char	  **args;			/* positional words (point into argv) */
+	int			n_args;
 } worker_options;
 
 /* Totals shared by the threads, for progress and the exit status. */
@@ -57,7 +66,7 @@ typedef struct pk_column
 	unsigned	type_oid;		/* decides how COPY encodes it */
 } pk_column;
 
-/* A vectorizer's configuration and the SQL built for it (vectorizer.c). */
+/* A vectorizer: its configuration (catalog.c) and its SQL (sql.c). */
 typedef struct vectorizer
 {
 	int			id;
