@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "sql.h"
 #include "util.h"
 
 /* The server's error, one line, without the trailing newline. */
@@ -228,7 +229,7 @@ db_record_error(PGconn *conn, int vectorizer_id, const char *message,
 	params[0] = id;
 	params[1] = message;
 	params[2] = details_json ? details_json : "{}";
-	res = db_exec(conn, "SELECT ai._vectorizer_record_error($1::int, $2::text, $3::jsonb)",
+	res = db_exec(conn, sql_record_error,
 				  3, params, PGRES_TUPLES_OK, &err);
 	if (res == NULL)
 		log_line("vectorizer %d: could not record an error: %s", vectorizer_id, err.message);

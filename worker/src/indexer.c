@@ -19,6 +19,7 @@
 
 #include "db.h"
 #include "indexer.h"
+#include "sql.h"
 #include "util.h"
 
 static bool
@@ -42,15 +43,7 @@ index_found(PGconn *conn, const vectorizer *v, char *am, size_t am_size, pgai_er
 	const char *store[1] = {v->store};
 	PGresult   *res;
 
-	res = db_exec(conn,
-				  "SELECT a.amname FROM pg_catalog.pg_index i"
-				  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-				  " JOIN pg_catalog.pg_am a ON a.oid = c.relam"
-				  " JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
-				  " WHERE i.indrelid = $1::regclass AND t.attname = 'embedding'"
-				  " AND a.amname IN ('hnsw', 'diskann', 'ivfflat')"
-				  " ORDER BY c.relname LIMIT 1",
-				  1, store, PGRES_TUPLES_OK, err);
+	res = db_exec(conn, sql_index_found, 1, store, PGRES_TUPLES_OK, err);
 	if (res == NULL)
 		return false;
 	snprintf(am, am_size, "%s", PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
@@ -101,25 +94,20 @@ indexer_state(PGconn *conn, const vectorizer *v, index_state *out, pgai_error *e
 	}
 	/* rows in the store, counted up to min_rows, and whether any is queued */
 	snprintf(min_rows, sizeof(min_rows), "%lld", (long long) v->min_rows);
-	sql = xasprintf("SELECT (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT $1::bigint) s),"
-					" %s%s%s", v->store,
-					v->index_when_queue_empty ? "EXISTS (SELECT 1 FROM " : "false",
-					v->index_when_queue_empty ? v->queue : "",
-					v->index_when_queue_empty ? ")" : "");
+	sql = sql_index_due(v);
 	res = db_exec(conn, sql, 1, params, PGRES_TUPLES_OK, err);
 	free(sql);
 	if (res == NULL)
 		return -1;
-	out->rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	queued = PQgetvalue(res, 0, 1)[0] == 't';
+	out->rows = strtoll(PQgetvalue(res, 0, DUE_ROWS), NULL, 10);
+	queued = PQgetvalue(res, 0, DUE_QUEUED)[0] == 't';
 	PQclear(res);
 	if (out->rows < v->min_rows)
 		out->kind = INDEX_WAITING_ROWS;
 	else if (queued)
 		out->kind = INDEX_WAITING_QUEUE;
 	else if (strcmp(v->index_impl, "diskann") == 0 &&
-			 !query_bool(conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am "
-						 "WHERE amname = 'diskann')", 0, NULL))
+			 !query_bool(conn, sql_diskann_exists, 0, NULL))
 		out->kind = INDEX_UNAVAILABLE;
 	else
 		out->kind = INDEX_DUE;
@@ -151,28 +139,6 @@ indexer_state_text(const vectorizer *v, const index_state *s)
 	return xasprintf("%s due", v->index_impl);
 }
 
-static char *
-index_sql(const vectorizer *v)
-{
-	if (strcmp(v->index_impl, "diskann") == 0)
-		return xasprintf("CREATE INDEX CONCURRENTLY ON %s USING diskann (embedding)%s%s%s",
-						 v->store, v->diskann_with[0] ? " WITH (" : "", v->diskann_with,
-						 v->diskann_with[0] ? ")" : "");
-	if (v->hnsw_m > 0 && v->hnsw_ef_construction > 0)
-		return xasprintf("CREATE INDEX CONCURRENTLY ON %s USING hnsw (embedding %s) "
-						 "WITH (m = %d, ef_construction = %d)",
-						 v->store, v->opclass, v->hnsw_m, v->hnsw_ef_construction);
-	if (v->hnsw_m > 0)
-		return xasprintf("CREATE INDEX CONCURRENTLY ON %s USING hnsw (embedding %s) WITH (m = %d)",
-						 v->store, v->opclass, v->hnsw_m);
-	if (v->hnsw_ef_construction > 0)
-		return xasprintf("CREATE INDEX CONCURRENTLY ON %s USING hnsw (embedding %s) "
-						 "WITH (ef_construction = %d)",
-						 v->store, v->opclass, v->hnsw_ef_construction);
-	return xasprintf("CREATE INDEX CONCURRENTLY ON %s USING hnsw (embedding %s)",
-					 v->store, v->opclass);
-}
-
 /* Said once: the vectorizer goes on without an index. */
 static void
 note_no_diskann(PGconn *conn, const vectorizer *v, const char *id)
@@ -181,15 +147,14 @@ note_no_diskann(PGconn *conn, const vectorizer *v, const char *id)
 		"(install pgvectorscale, or use ai.indexing_hnsw())";
 	const char *p[2] = {id, msg};
 
-	if (!query_bool(conn, "SELECT EXISTS (SELECT 1 FROM ai.vectorizer_errors "
-					"WHERE id = $1::int AND message = $2)", 2, p))
+	if (!query_bool(conn, sql_error_recorded, 2, p))
 		db_record_error(conn, v->id, msg, "{\"indexing\": \"diskann\"}");
 }
 
 static void
 build(PGconn *conn, const vectorizer *v, bool diskann)
 {
-	char	   *sql = index_sql(v);
+	char	   *sql = sql_create_index(v);
 	pgai_error	err;
 
 	log_line("vectorizer %d: creating the %s index on %s", v->id,
@@ -223,7 +188,7 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 	 * that DiskANN is missing is looked for and written under the lock too,
 	 * or threads arriving together would each write it.
 	 */
-	if (!query_bool(conn, "SELECT pg_catalog.pg_try_advisory_lock(2053597, $1::int)", 1, idp))
+	if (!query_bool(conn, sql_index_lock, 1, idp))
 		return;
 	/* the holder before us may have built it since our first look */
 	if (index_found(conn, v, st.am, sizeof(st.am), &err) && st.am[0] == '\0')
@@ -233,5 +198,5 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 		else
 			build(conn, v, strcmp(v->index_impl, "diskann") == 0);
 	}
-	query_bool(conn, "SELECT pg_catalog.pg_advisory_unlock(2053597, $1::int)", 1, idp);
+	query_bool(conn, sql_index_unlock, 1, idp);
 }

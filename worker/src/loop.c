@@ -35,6 +35,7 @@
 #include "loop.h"
 #include "once.h"
 #include "schedule.h"
+#include "sql.h"
 #include "util.h"
 
 volatile sig_atomic_t worker_stop = 0;
@@ -602,9 +603,7 @@ pending_rows(PGconn *conn, const worker_options *opt)
 		return -1;
 	ids = db_ids_literal(opt->ids, opt->n_ids);
 	params[0] = ids;
-	res = db_exec(conn, "SELECT coalesce(sum(ai.vectorizer_queue_pending(id)), 0)::bigint "
-				  "FROM ai.vectorizer WHERE $1::int[] IS NULL OR id = ANY ($1::int[])",
-				  1, params, PGRES_TUPLES_OK, &err);
+	res = db_exec(conn, sql_pending, 1, params, PGRES_TUPLES_OK, &err);
 	if (res != NULL)
 		n = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);

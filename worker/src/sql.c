@@ -7,6 +7,10 @@
  * at every load and quoted (format('%I') on the server, PQescapeIdentifier
  * here); every value is a parameter. The rule of when a lease holds
  * (lease_live) has its one home here: the claim and --once's count share it.
+ *
+ * Fixed statements follow: the schedules', the indexer's, the commands'.
+ * Only the session's own settings (loop.c: SET, LISTEN) and transaction
+ * control (BEGIN, COMMIT, ROLLBACK) are written where they are sent.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -327,3 +331,168 @@ sql_leftovers(const vectorizer *v)
 	free(live);
 	return sql;
 }
+
+/* ---- the other statements, each beside its readers' columns in sql.h ---- */
+
+/*
+ * The current run's start of a fixed schedule is the latest origin + k * iv
+ * not after now, counted in the zone's local time (timestamp without time
+ * zone, where a day is a day). k is estimated from the interval's length in
+ * seconds; months vary in length, so with months the estimate is widened.
+ */
+const char *const sql_schedule =
+"SELECT v.id, s.start IS NOT NULL AND s.start > pg_catalog.now(), s.fixed,"
+" extract(epoch FROM pg_catalog.timezone(s.tz, c.cur)),"
+" pg_catalog.to_char(pg_catalog.timezone('UTC', pg_catalog.timezone(s.tz, c.nxt)),"
+"   'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+" FROM ai._vectorizer v,"
+" LATERAL (SELECT (v.config->'scheduling'->>'schedule_interval')::interval,"
+"   (v.config->'scheduling'->>'initial_start')::timestamptz,"
+"   coalesce((v.config->'scheduling'->>'fixed_schedule')::bool, true),"
+"   coalesce(v.config->'scheduling'->>'timezone', 'UTC')) s(iv, start, fixed, tz),"
+" LATERAL (SELECT pg_catalog.timezone(s.tz, coalesce(s.start, v.created_at)),"
+"   pg_catalog.timezone(s.tz, pg_catalog.now())) l(origin, here),"
+" LATERAL (SELECT pg_catalog.floor(extract(epoch FROM l.here - l.origin)"
+"   / extract(epoch FROM s.iv))::bigint,"
+"   extract(year FROM s.iv) * 12 + extract(month FROM s.iv) <> 0) e(n, months),"
+" LATERAL (SELECT pg_catalog.max(t.at) FILTER (WHERE t.at <= l.here),"
+"   pg_catalog.min(t.at) FILTER (WHERE t.at > l.here)"
+"   FROM pg_catalog.generate_series(GREATEST(e.n - CASE WHEN e.months THEN e.n / 20 + 2"
+"   ELSE 2 END, 0), GREATEST(e.n + 2, 0)) k, LATERAL (SELECT l.origin + s.iv * k) t(at)) c(cur, nxt)"
+" WHERE v.config->'scheduling'->>'implementation' = 'timescaledb'"
+" AND ($1::int[] IS NULL OR v.id = ANY ($1::int[]))";
+
+const char *const sql_status =
+"SELECT v.id,"
+" ai._vectorizer_relname(v.source),"
+" ai._vectorizer_relname(v.target),"
+" ai.vectorizer_queue_pending(v.id, true),"
+" ai.vectorizer_queue_failed(v.id),"
+" v.disabled,"
+" e.recorded::timestamptz(0)::text,"
+" e.message"
+" FROM ai._vectorizer v"
+" LEFT JOIN LATERAL (SELECT e.message, e.recorded FROM ai.vectorizer_errors e"
+"  WHERE e.id = v.id ORDER BY e.recorded DESC, e.ctid DESC LIMIT 1) e ON true"
+" WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[])"
+" ORDER BY v.id";
+
+const char *const sql_errors =
+"SELECT e.recorded::timestamptz(0)::text, e.id, e.message, e.details::text"
+" FROM ai.vectorizer_errors e"
+" WHERE $1::int[] IS NULL OR e.id = ANY ($1::int[])"
+" ORDER BY e.recorded DESC, e.ctid DESC LIMIT $2::int";
+
+const char *const sql_search_info =
+"SELECT ai._vectorizer_relname(v.target),"
+" e->>'implementation', e->>'model', e->>'dimensions', e->>'api_key_name',"
+" e->>'base_url', e->>'keep_alive', (e->'options')::text,"
+" (SELECT CASE WHEN pg_catalog.count(*) = 1 THEN pg_catalog.min(pg_catalog.format('s.%I', p.attname)) || '::text'"
+"  ELSE 'ROW(' || pg_catalog.string_agg(pg_catalog.format('s.%I', p.attname), ', ' ORDER BY p.pknum) || ')::text' END"
+"  FROM pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int)),"
+/* pgvector's schema, wherever it was installed: our search_path has only pg_catalog */
+" (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension x"
+"  JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'vector')"
+" FROM ai._vectorizer v, LATERAL (SELECT v.config->'embedding') x(e)"
+" WHERE v.id = $1::int";
+
+const char *const sql_embed_sentence_transformers =
+"SELECT ai.sentence_transformers_embed($2::text, $1::text)::text";
+
+const char *const sql_embed_openai =
+"SELECT ai.openai_embed($2::text, $1::text, api_key => $3::text,"
+" api_key_name => $4::text, dimensions => $5::int, base_url => $6::text)::text";
+
+const char *const sql_embed_ollama =
+"SELECT ai.ollama_embed($2::text, $1::text, host => $3::text,"
+" keep_alive => $4::text, embedding_options => $5::jsonb, dimensions => $6::int)::text";
+
+const char *const sql_embed_voyageai =
+"SELECT ai.voyageai_embed($2::text, $1::text, input_type => 'query',"
+" api_key => $3::text, api_key_name => $4::text, dimensions => $5::int)::text";
+
+/*
+ * The nearest chunks of the store to the vector $1, at most $2: distance,
+ * key, chunk. Every name was quoted by the server (sql_search_info).
+ */
+char *
+sql_search(const char *vector_schema, const char *key_expr, const char *store)
+{
+	return xasprintf("SELECT pg_catalog.round((s.embedding OPERATOR(%s.<=>) $1::%s.vector)::numeric, 4),"
+					 " %s, s.chunk FROM %s s"
+					 " ORDER BY s.embedding OPERATOR(%s.<=>) $1::%s.vector LIMIT $2::int",
+					 vector_schema, vector_schema, key_expr, store, vector_schema, vector_schema);
+}
+
+const char *const sql_missing_ids =
+"SELECT i FROM pg_catalog.unnest($1::int[]) i"
+" WHERE NOT EXISTS (SELECT 1 FROM ai.vectorizer v WHERE v.id = i)";
+
+/* one column: the rows queued again */
+const char *const sql_retry_failed = "SELECT ai.vectorizer_retry_failed($1::int)";
+
+const char *const sql_pending =
+"SELECT coalesce(sum(ai.vectorizer_queue_pending(id)), 0)::bigint "
+"FROM ai.vectorizer WHERE $1::int[] IS NULL OR id = ANY ($1::int[])";
+
+const char *const sql_record_error = "SELECT ai._vectorizer_record_error($1::int, $2::text, $3::jsonb)";
+
+const char *const sql_store_replace = "SELECT ai._vectorizer_store_replace($1::int, $2::text[], $3::bytea, $4::bool)";
+
+const char *const sql_index_found =
+"SELECT a.amname FROM pg_catalog.pg_index i"
+" JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+" JOIN pg_catalog.pg_am a ON a.oid = c.relam"
+" JOIN pg_catalog.pg_attribute t ON t.attrelid = i.indrelid AND t.attnum = ANY (i.indkey)"
+" WHERE i.indrelid = $1::regclass AND t.attname = 'embedding'"
+" AND a.amname IN ('hnsw', 'diskann', 'ivfflat')"
+" ORDER BY c.relname LIMIT 1";
+
+/*
+ * Rows in v's store, counted up to min_rows ($1), and whether any key is
+ * queued (asked only with create_when_queue_empty). Malloc'd.
+ */
+char *
+sql_index_due(const vectorizer *v)
+{
+	return xasprintf("SELECT (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT $1::bigint) s),"
+					 " %s%s%s", v->store,
+					 v->index_when_queue_empty ? "EXISTS (SELECT 1 FROM " : "false",
+					 v->index_when_queue_empty ? v->queue : "",
+					 v->index_when_queue_empty ? ")" : "");
+}
+
+/* v's ANN index, with its indexing options. Malloc'd. */
+char *
+sql_create_index(const vectorizer *v)
+{
+	char	   *with;
+	char	   *sql;
+
+	if (strcmp(v->index_impl, "diskann") == 0)
+		return xasprintf("CREATE INDEX CONCURRENTLY ON %s USING diskann (embedding)%s%s%s",
+						 v->store, v->diskann_with[0] ? " WITH (" : "", v->diskann_with,
+						 v->diskann_with[0] ? ")" : "");
+	if (v->hnsw_m > 0 && v->hnsw_ef_construction > 0)
+		with = xasprintf(" WITH (m = %d, ef_construction = %d)", v->hnsw_m, v->hnsw_ef_construction);
+	else if (v->hnsw_m > 0)
+		with = xasprintf(" WITH (m = %d)", v->hnsw_m);
+	else if (v->hnsw_ef_construction > 0)
+		with = xasprintf(" WITH (ef_construction = %d)", v->hnsw_ef_construction);
+	else
+		with = xstrdup("");
+	sql = xasprintf("CREATE INDEX CONCURRENTLY ON %s USING hnsw (embedding %s)%s",
+					v->store, v->opclass, with);
+	free(with);
+	return sql;
+}
+
+const char *const sql_diskann_exists =
+"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_am WHERE amname = 'diskann')";
+
+const char *const sql_error_recorded =
+"SELECT EXISTS (SELECT 1 FROM ai.vectorizer_errors WHERE id = $1::int AND message = $2)";
+
+/* one builder per vectorizer ($1), across workers: a session lock (see indexer.c) */
+const char *const sql_index_lock = "SELECT pg_catalog.pg_try_advisory_lock(2053597, $1::int)";
+const char *const sql_index_unlock = "SELECT pg_catalog.pg_advisory_unlock(2053597, $1::int)";

@@ -98,4 +98,87 @@ enum sql_leftovers_column
 	LEFT_HELD, LEFT_OURS, LEFT_FAILED, LEFT_READY, LEFT_LAST_ERROR, LEFT_HELD_FOR
 };
 
+/* schedule.c: the timescaledb schedules; $1 the int[] of ids, NULL for all */
+extern const char *const sql_schedule;
+
+enum sql_schedule_column
+{
+	SCHED_ID, SCHED_WAITING, SCHED_FIXED, SCHED_SLOT, SCHED_NEXT
+};
+
+/* cli/status.c: a row per vectorizer; $1 the int[] of ids, NULL for all */
+extern const char *const sql_status;
+
+enum sql_status_column
+{
+	SQ_ID, SQ_SOURCE, SQ_STORE, SQ_PENDING, SQ_FAILED, SQ_DISABLED, SQ_ERROR_AT, SQ_ERROR
+};
+
+/* cli/errors.c: newest first; $1 the int[] of ids (NULL: all), $2 the limit */
+extern const char *const sql_errors;
+
+enum sql_errors_column
+{
+	ERRORS_RECORDED, ERRORS_ID, ERRORS_MESSAGE, ERRORS_DETAILS
+};
+
+/* cli/search.c: what search needs of vectorizer $1 */
+extern const char *const sql_search_info;
+
+enum sql_search_info_column
+{
+	SI_STORE, SI_IMPL, SI_MODEL, SI_DIMS, SI_KEY_NAME, SI_BASE_URL, SI_KEEP_ALIVE,
+	SI_OPTIONS, SI_KEY_EXPR, SI_VECTOR_SCHEMA
+};
+
+/*
+ * The query text embedded by the server: $1 the text, $2 the model, then
+ * per provider: openai $3 api_key, $4 api_key_name, $5 dimensions,
+ * $6 base_url; ollama $3 host, $4 keep_alive, $5 options, $6 dimensions;
+ * voyageai $3 api_key, $4 api_key_name, $5 dimensions. One column: the
+ * vector as text.
+ */
+extern const char *const sql_embed_sentence_transformers;
+extern const char *const sql_embed_openai;
+extern const char *const sql_embed_ollama;
+extern const char *const sql_embed_voyageai;
+
+/* the search itself (malloc'd): columns as search's grid, SE_* */
+extern char *sql_search(const char *vector_schema, const char *key_expr, const char *store);
+
+/* cli/cli.c: the ids of the int[] $1 that name no vectorizer */
+extern const char *const sql_missing_ids;
+
+/* cli/retry.c: vectorizer $1's failed rows back in its queue; one column, how many */
+extern const char *const sql_retry_failed;
+
+/* loop.c: rows queued for the int[] $1 of ids (NULL: all); one column */
+extern const char *const sql_pending;
+
+/* db.c: records message $2 with details $3 (jsonb) for vectorizer $1 */
+extern const char *const sql_record_error;
+
+/*
+ * write.c: replaces the store rows of vectorizer $1's keys $2 (text[], the
+ * key columns of each row in turn) with the COPY data $3 (bytea), binary
+ * when $4
+ */
+extern const char *const sql_store_replace;
+
+/* indexer.c: $1 the store; one column, the first ANN index's access method */
+extern const char *const sql_index_found;
+extern char *sql_index_due(const vectorizer *v);
+
+enum sql_index_due_column
+{
+	DUE_ROWS, DUE_QUEUED
+};
+
+extern char *sql_create_index(const vectorizer *v);
+extern const char *const sql_diskann_exists;
+/* whether vectorizer $1 has an error with message $2 */
+extern const char *const sql_error_recorded;
+extern const char *const sql_index_lock;
+extern const char *const sql_index_unlock;
+
 #endif							/* PGAI_WORKER_SQL_H */

@@ -52,7 +52,7 @@ store_replace(PGconn *conn, const batch *b, const bool *done, const copybuf *row
 	values[1] = keys;
 	values[2] = rows->data ? rows->data : "";
 	values[3] = binary ? "true" : "false";
-	res = PQexecParams(conn, "SELECT ai._vectorizer_store_replace($1::int, $2::text[], $3::bytea, $4::bool)",
+	res = PQexecParams(conn, sql_store_replace,
 					   4, NULL, values, lengths, formats, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)

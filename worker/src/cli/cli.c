@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "../db.h"
+#include "../sql.h"
 #include "../util.h"
 #include "cli.h"
 
@@ -79,9 +80,7 @@ check_ids(PGconn *conn, const char *ids)
 
 	if (ids == NULL)
 		return 0;
-	res = db_exec(conn, "SELECT i FROM pg_catalog.unnest($1::int[]) i"
-				  " WHERE NOT EXISTS (SELECT 1 FROM ai.vectorizer v WHERE v.id = i)",
-				  1, params, PGRES_TUPLES_OK, &err);
+	res = db_exec(conn, sql_missing_ids, 1, params, PGRES_TUPLES_OK, &err);
 	if (res == NULL)
 	{
 		fprintf(stderr, "pgai: %s\n", err.message);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../db.h"
+#include "../sql.h"
 #include "../util.h"
 #include "cli.h"
 #include "grid.h"
@@ -34,9 +35,11 @@ static const cmd_spec errors_spec = {
 	false, true
 };
 
+/* the grid's columns are sql_errors's */
 enum
 {
-	ER_RECORDED, ER_ID, ER_MESSAGE, ER_DETAILS, ER_NCOLS
+	ER_RECORDED = ERRORS_RECORDED, ER_ID = ERRORS_ID, ER_MESSAGE = ERRORS_MESSAGE,
+	ER_DETAILS = ERRORS_DETAILS, ER_NCOLS
 };
 
 static const grid_column errors_columns[ER_NCOLS] = {
@@ -88,11 +91,7 @@ errors_body(PGconn **connp, const worker_options *o, const char *ids)
 	params[1] = limit;
 	if ((rc = check_ids(conn, ids)) == 0)
 	{
-		res = db_exec(conn,
-					  "SELECT e.recorded::timestamptz(0)::text, e.id, e.message, e.details::text"
-					  " FROM ai.vectorizer_errors e"
-					  " WHERE $1::int[] IS NULL OR e.id = ANY ($1::int[])"
-					  " ORDER BY e.recorded DESC, e.ctid DESC LIMIT $2::int",
+		res = db_exec(conn, sql_errors,
 					  2, params, PGRES_TUPLES_OK, &err);
 		if (res == NULL)
 		{

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../db.h"
+#include "../sql.h"
 #include "../util.h"
 #include "cli.h"
 
@@ -47,7 +48,7 @@ retry_body(PGconn **connp, const worker_options *o, const char *ids)
 			PGresult   *res;
 
 			snprintf(id, sizeof(id), "%d", o->ids[i]);
-			res = db_exec(conn, "SELECT ai.vectorizer_retry_failed($1::int)", 1, params,
+			res = db_exec(conn, sql_retry_failed, 1, params,
 						  PGRES_TUPLES_OK, &err);
 			if (res == NULL)
 			{

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../db.h"
+#include "../sql.h"
 #include "../embedder.h"
 #include "../util.h"
 #include "cli.h"
@@ -88,25 +89,7 @@ static const grid_column search_columns[SE_NCOLS] = {
 	{"chunk", COL_TEXT, true},
 };
 
-/* search_info_sql's columns */
-enum
-{
-	SI_STORE, SI_IMPL, SI_MODEL, SI_DIMS, SI_KEY_NAME, SI_BASE_URL, SI_KEEP_ALIVE,
-	SI_OPTIONS, SI_KEY_EXPR, SI_VECTOR_SCHEMA
-};
 
-static const char *const search_info_sql =
-"SELECT ai._vectorizer_relname(v.target),"
-" e->>'implementation', e->>'model', e->>'dimensions', e->>'api_key_name',"
-" e->>'base_url', e->>'keep_alive', (e->'options')::text,"
-" (SELECT CASE WHEN pg_catalog.count(*) = 1 THEN pg_catalog.min(pg_catalog.format('s.%I', p.attname)) || '::text'"
-"  ELSE 'ROW(' || pg_catalog.string_agg(pg_catalog.format('s.%I', p.attname), ', ' ORDER BY p.pknum) || ')::text' END"
-"  FROM pg_catalog.jsonb_to_recordset(v.source_pk) AS p(attname name, pknum int)),"
-/* pgvector's schema, wherever it was installed: our search_path has only pg_catalog */
-" (SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension x"
-"  JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'vector')"
-" FROM ai._vectorizer v, LATERAL (SELECT v.config->'embedding') x(e)"
-" WHERE v.id = $1::int";
 
 /* A value from the client's environment, or NULL. */
 static const char *
@@ -119,7 +102,7 @@ env_or_null(const char *name)
 
 /*
  * Embeds the query text on the server; returns the vector's text (malloc'd)
- * or NULL with the error printed. `info` is row 0 of search_info_sql.
+ * or NULL with the error printed. `info` is row 0 of sql_search_info.
  */
 static char *
 embed_query(PGconn *conn, PGresult *info, const char *query)
@@ -139,11 +122,10 @@ embed_query(PGconn *conn, PGresult *info, const char *query)
 	char	   *vec;
 
 	if (strcmp(impl, "sentence_transformers") == 0)
-		sql = "SELECT ai.sentence_transformers_embed($2::text, $1::text)::text";
+		sql = sql_embed_sentence_transformers;
 	else if (strcmp(impl, "openai") == 0)
 	{
-		sql = "SELECT ai.openai_embed($2::text, $1::text, api_key => $3::text,"
-			" api_key_name => $4::text, dimensions => $5::int, base_url => $6::text)::text";
+		sql = sql_embed_openai;
 		params[2] = NULL;		/* the key came as a startup option */
 		params[3] = key_name;
 		params[4] = dims;
@@ -152,8 +134,7 @@ embed_query(PGconn *conn, PGresult *info, const char *query)
 	}
 	else if (strcmp(impl, "ollama") == 0)
 	{
-		sql = "SELECT ai.ollama_embed($2::text, $1::text, host => $3::text,"
-			" keep_alive => $4::text, embedding_options => $5::jsonb, dimensions => $6::int)::text";
+		sql = sql_embed_ollama;
 		params[2] = base_url ? base_url : env_or_null("OLLAMA_HOST");
 		params[3] = keep_alive;
 		params[4] = options;
@@ -162,8 +143,7 @@ embed_query(PGconn *conn, PGresult *info, const char *query)
 	}
 	else if (strcmp(impl, "voyageai") == 0)
 	{
-		sql = "SELECT ai.voyageai_embed($2::text, $1::text, input_type => 'query',"
-			" api_key => $3::text, api_key_name => $4::text, dimensions => $5::int)::text";
+		sql = sql_embed_voyageai;
 		params[2] = NULL;		/* the key came as a startup option */
 		params[3] = key_name;
 		params[4] = dims;
@@ -213,7 +193,7 @@ search_body(PGconn **connp, const worker_options *o, const char *ids)
 	snprintf(id, sizeof(id), "%d", o->ids[0]);
 	snprintf(limit, sizeof(limit), "%ld", o->limit);
 	params[0] = id;
-	info = db_exec(conn, search_info_sql, 1, params, PGRES_TUPLES_OK, &err);
+	info = db_exec(conn, sql_search_info, 1, params, PGRES_TUPLES_OK, &err);
 	if (info == NULL)
 	{
 		fprintf(stderr, "pgai: %s\n", err.message);
@@ -252,11 +232,8 @@ search_body(PGconn **connp, const worker_options *o, const char *ids)
 			 * were quoted by the server (format('%I'), quote_ident).
 			 */
 			const char *vs = PQgetvalue(info, 0, SI_VECTOR_SCHEMA);
-			char	   *sql = xasprintf("SELECT pg_catalog.round((s.embedding OPERATOR(%s.<=>) $1::%s.vector)::numeric, 4),"
-										" %s, s.chunk FROM %s s"
-										" ORDER BY s.embedding OPERATOR(%s.<=>) $1::%s.vector LIMIT $2::int",
-										vs, vs, PQgetvalue(info, 0, SI_KEY_EXPR),
-										PQgetvalue(info, 0, SI_STORE), vs, vs);
+			char	   *sql = sql_search(vs, PQgetvalue(info, 0, SI_KEY_EXPR),
+									 PQgetvalue(info, 0, SI_STORE));
 			PGresult   *res;
 
 			params[0] = vec;

@@ -9,6 +9,7 @@
 
 #include "../catalog.h"
 #include "../db.h"
+#include "../sql.h"
 #include "../indexer.h"
 #include "../util.h"
 #include "cli.h"
@@ -85,26 +86,7 @@ status_colour(const grid *g, int row, int col)
 	}
 }
 
-/* status_sql's columns */
-enum
-{
-	SQ_ID, SQ_SOURCE, SQ_STORE, SQ_PENDING, SQ_FAILED, SQ_DISABLED, SQ_ERROR_AT, SQ_ERROR
-};
 
-static const char *const status_sql =
-"SELECT v.id,"
-" ai._vectorizer_relname(v.source),"
-" ai._vectorizer_relname(v.target),"
-" ai.vectorizer_queue_pending(v.id, true),"
-" ai.vectorizer_queue_failed(v.id),"
-" v.disabled,"
-" e.recorded::timestamptz(0)::text,"
-" e.message"
-" FROM ai._vectorizer v"
-" LEFT JOIN LATERAL (SELECT e.message, e.recorded FROM ai.vectorizer_errors e"
-"  WHERE e.id = v.id ORDER BY e.recorded DESC, e.ctid DESC LIMIT 1) e ON true"
-" WHERE $1::int[] IS NULL OR v.id = ANY ($1::int[])"
-" ORDER BY v.id";
 
 /*
  * The index state of vectorizer `id` as the indexer sees it (indexer.c
@@ -142,7 +124,7 @@ status_body(PGconn **connp, const worker_options *o, const char *ids)
 
 	/* an unknown id is said, and the others are shown all the same */
 	rc = check_ids(conn, ids);
-	res = db_exec(conn, status_sql, 1, params, PGRES_TUPLES_OK, &err);
+	res = db_exec(conn, sql_status, 1, params, PGRES_TUPLES_OK, &err);
 	if (res == NULL || vectorizers_read(conn, o->ids, o->n_ids, &vs, &n_vs, &err) != 0)
 	{
 		fprintf(stderr, "pgai: %s\n", err.message);
