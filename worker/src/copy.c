@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgai_text.h"
 #include "copy.h"
 #include "util.h"
 
@@ -52,18 +53,6 @@ cb_i64(copybuf *c, int64_t v)
 	cb_i32(c, (int32_t) (v & 0xffffffff));
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* A key column in binary: its type's send format, from its text form. */
 static bool
 cb_key(copybuf *c, unsigned type_oid, const char *text)
@@ -95,7 +84,7 @@ cb_key(copybuf *c, unsigned type_oid, const char *text)
 
 				for (const char *p = text; *p && n < 32; p++)
 				{
-					int			h = hexval(*p);
+					int			h = hex_digit_value((unsigned char) *p);
 
 					if (h < 0)
 						continue;
