@@ -17,8 +17,6 @@
  *
  * Ownership: everything a command allocates is freed before it returns.
  */
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
