@@ -281,10 +281,7 @@ def test_worker_has_fallbacks_to_check() -> None:
 # implementation, field). The worker is not this change's to edit (worker/
 # is refactored separately); the list is exact, so the test fails both on a
 # new disagreement and on a fixed one still listed.
-WORKER_DISAGREES = {
-    ("indexing", "hnsw", "min_rows"), ("indexing", "diskann", "min_rows"),
-    ("scheduling", "timescaledb", "schedule_interval"),
-}
+WORKER_DISAGREES: set[tuple[str, str, str]] = set()
 
 
 def test_worker_fallbacks_are_the_spec_defaults(conn: psycopg.Connection, spec: Spec) -> None:
@@ -306,8 +303,6 @@ def test_worker_fallbacks_are_the_spec_defaults(conn: psycopg.Connection, spec: 
     assert disagree == WORKER_DISAGREES
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "worker/src/sql.c reads a missing min_rows as 0, the spec's default is 100000"))
 def test_worker_without_min_rows_waits_for_the_default(
         dbname: str, conn: psycopg.Connection, run_worker: RunWorker) -> None:
     """Run, not read: an HNSW config stored without min_rows, three rows, one

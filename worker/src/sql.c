@@ -251,7 +251,8 @@ const char *const sql_load =
 " c->>'implementation', c->>'chunk_column', (c->>'chunk_size')::bigint,"
 " (c->>'chunk_overlap')::bigint, c->>'separator', (c->>'is_separator_regex')::bool,"
 " f->>'template',"
-" i->>'implementation', coalesce((i->>'min_rows')::bigint, 0),"
+/* a field missing from a stored config means the spec's default (config.c) */
+" i->>'implementation', coalesce((i->>'min_rows')::bigint, 100000),"
 /* the operator class of pgvector's schema: our search_path holds only pg_catalog */
 " (SELECT pg_catalog.format('%I.%I', n.nspname, i->>'opclass') FROM pg_catalog.pg_extension x"
 "   JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'vector' AND i ? 'opclass'),"
@@ -260,7 +261,8 @@ const char *const sql_load =
 " coalesce((SELECT pg_catalog.string_agg(pg_catalog.format('%s = %L', d.key, d.value), ', ')"
 "   FROM pg_catalog.jsonb_each_text(i - 'implementation' - 'config_type' - 'min_rows'"
 "   - 'create_when_queue_empty') d), ''),"
-" coalesce(extract(epoch FROM (s->>'schedule_interval')::interval), 0)::float8,"
+" (CASE WHEN s->>'implementation' = 'timescaledb'"
+"  THEN coalesce(extract(epoch FROM (s->>'schedule_interval')::interval), 300) ELSE 0 END)::float8,"
 " coalesce((p->>'batch_size')::int, 0), coalesce((p->>'concurrency')::int, 0)"
 " FROM ai._vectorizer v,"
 " LATERAL (SELECT v.config->'embedding', v.config->'chunking', v.config->'formatting',"
