@@ -134,7 +134,7 @@ load(PGconn *conn, const int *ids_in, int n_ids, bool loud, vectorizer **out, in
 		}
 		v->chunking.keep_separator = CHUNK_KEEP_DEFAULT;
 		{
-			pgai_error terr;
+			pgai_error	terr;
 
 			if (tmpl_parse(template_src ? template_src : "$chunk",
 						   template_src ? strlen(template_src) : 6, &v->template, &terr) != PGAI_OK)
@@ -204,7 +204,10 @@ load(PGconn *conn, const int *ids_in, int n_ids, bool loud, vectorizer **out, in
 		if (v->n_pk == 0 || v->source == NULL || v->queue == NULL || v->lease == NULL ||
 			v->failed == NULL)
 		{
-			/* a source being dropped, or a queue the extension's owner dropped */
+			/*
+			 * a source being dropped, or a queue the extension's owner
+			 * dropped
+			 */
 			if (loud)
 				log_line("vectorizer %d: its source or a queue table is missing; skipping it", v->id);
 			v->disabled = true;

@@ -8,6 +8,7 @@
 
 extern int	vectorizers_load(PGconn *conn, const worker_options *opt,
 							 vectorizer **out, int *n, pgai_error *err);
+
 /* the same for the operator commands: the ids to read, nothing logged */
 extern int	vectorizers_read(PGconn *conn, const int *ids, int n_ids, vectorizer **out,
 							 int *n, pgai_error *err);

@@ -222,7 +222,7 @@ db_record_error(PGconn *conn, int vectorizer_id, const char *message,
 {
 	char		id[16];
 	const char *params[3];
-	pgai_error err;
+	pgai_error	err;
 	PGresult   *res;
 
 	snprintf(id, sizeof(id), "%d", vectorizer_id);

@@ -59,7 +59,10 @@ open_model(const worker_options *opt, pgai_model **out, pgai_error *err)
 		}
 		else
 		{
-			/* the cores are shared between the worker threads: no oversubscription */
+			/*
+			 * the cores are shared between the worker threads: no
+			 * oversubscription
+			 */
 			long		cores = sysconf(_SC_NPROCESSORS_ONLN);
 			int			per_thread = (int) (cores > 0 ? cores : 1) / (opt->concurrency > 0 ? opt->concurrency : 1);
 
@@ -148,7 +151,7 @@ check_url(const char *url, provider_kind kind, pgai_error *err)
 		ollama,
 	};
 	bool		ok = provider_url_allowed(url, fixed, sizeof(fixed) / sizeof(fixed[0])) ||
-		provider_url_allowed_csv(url, getenv("PGAI_ALLOWED_BASE_URLS"));
+	provider_url_allowed_csv(url, getenv("PGAI_ALLOWED_BASE_URLS"));
 	char		shown[80];
 
 	free(ollama);

@@ -15,6 +15,7 @@ extern pgai_status embedder_embed(embedder *e, const char *const *texts,
 								  const size_t *lens, size_t n, float *out,
 								  pgai_error *row_errors, pgai_error *err);
 extern void embedder_close(embedder *e);
+
 /* may the worker read the environment variable `name` as an API key? */
 extern bool worker_key_name_allowed(const char *name);
 

@@ -144,7 +144,7 @@ static void
 note_no_diskann(PGconn *conn, const vectorizer *v, const char *id)
 {
 	const char *msg = "cannot create the DiskANN index: no \"diskann\" access method "
-		"(install pgvectorscale, or use ai.indexing_hnsw())";
+	"(install pgvectorscale, or use ai.indexing_hnsw())";
 	const char *p[2] = {id, msg};
 
 	if (!query_bool(conn, sql_error_recorded, 2, p))
@@ -183,10 +183,11 @@ indexer_maybe_create(PGconn *conn, const vectorizer *v)
 		return;
 
 	snprintf(id, sizeof(id), "%d", v->id);
+
 	/*
-	 * One builder per vectorizer, across workers and machines; the note
-	 * that DiskANN is missing is looked for and written under the lock too,
-	 * or threads arriving together would each write it.
+	 * One builder per vectorizer, across workers and machines; the note that
+	 * DiskANN is missing is looked for and written under the lock too, or
+	 * threads arriving together would each write it.
 	 */
 	if (!query_bool(conn, sql_index_lock, 1, idp))
 		return;

@@ -147,7 +147,10 @@ shared_of(int id)
 		if (shared[i].id == id)
 			return &shared[i];
 	shared = xrealloc(shared, (size_t) (n_shared + 1) * sizeof(shared_vectorizer));
-	shared[n_shared] = (shared_vectorizer) {id, 0, 0};
+	shared[n_shared] = (shared_vectorizer)
+	{
+		id, 0, 0
+	};
 	return &shared[n_shared++];
 }
 
@@ -262,8 +265,8 @@ session_open(const worker_options *opt, pgai_error *err)
 	 * never code run with the worker's rights.
 	 *
 	 * Custom plans: the store and queues grow and shrink under a worker by
-	 * orders of magnitude, and a generic plan made while they were small
-	 * (a sequential scan) would stay. Statements are still parsed once.
+	 * orders of magnitude, and a generic plan made while they were small (a
+	 * sequential scan) would stay. Statements are still parsed once.
 	 */
 	if (!db_command(conn, "SET application_name = 'pgai vectorizer worker'", err) ||
 		!db_command(conn, "SET search_path = pg_catalog, pg_temp", err) ||
@@ -469,7 +472,7 @@ worker_thread(void *arg)
 	int			n_sched = 0;
 	pgai_error	err;
 	unsigned	seed = (unsigned) time(NULL) ^ (unsigned) getpid() * 2654435761u ^
-		(unsigned) ctx->index * 40503u;
+	(unsigned) ctx->index * 40503u;
 
 	/* at start a database we cannot reach is fatal: nothing to restore */
 	conn = session_open(opt, &err);
@@ -832,4 +835,3 @@ loop_run(worker_options *opt_in)
 		return 3;
 	return atomic_load(&stats.errors) > 0 || left > 0 ? 1 : 0;
 }
-

@@ -38,34 +38,34 @@ parse_duration(const char *s)
 static const cmd_spec worker_spec = {
 	"vectorizer worker", true, false, false, 0,
 	"usage: pgai vectorizer worker [options]\n"
-		  "\n"
-		  "Embeds the rows queued by the database's vectorizers and keeps their\n"
-		  "embedding stores in sync. Any number of workers may share a database.\n"
-		  "\n"
-		  "  -d, --db-url URL        libpq connection string or URI (default: PG* variables)\n"
-		  "      --once              process everything pending (rows backing off from an\n"
-		  "                          earlier failure included), then exit\n"
-		  "  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
-		  "      --poll-interval T   how often to look for work when idle (default 5s)\n"
-		  "  -c, --concurrency N     worker threads, one connection each (default: cores, up to 4)\n"
-		  "                          (a vectorizer's processing concurrency caps those on it)\n"
-		  "      --batch-size N      rows per claim (default: the vectorizer's, else 400)\n"
-		  "      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
-		  "      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
-		  "      --lease T           how long a claim holds its rows (default 5m)\n"
-		  "      --request-timeout T time allowed for one HTTP request (default 2m)\n"
-		  "      --http-retries N    retries of a failed HTTP request (default 5)\n"
-		  "  -h, --help              show this help\n"
-		  "\n"
-		  "Environment: OPENAI_API_KEY (or the variable a vectorizer's api_key_name names),\n"
-		  "OPENAI_BASE_URL, OLLAMA_HOST, VOYAGE_API_KEY, PGAI_MODEL_DIR.\n"
-		  "A vectorizer's base_url must be a provider's public endpoint, OPENAI_BASE_URL,\n"
-		  "OLLAMA_HOST, or under a prefix in PGAI_ALLOWED_BASE_URLS (comma-separated).\n"
-		  "Its api_key_name must end in _API_KEY, or, when PGAI_API_KEY_NAMES is set\n"
-		  "(comma-separated names), be one of those names.\n"
-		  "Exit status: 0 done (with --once: the queues are empty), 1 some rows failed\n"
-		  "or, with --once, rows remain queued (their count and why are logged),\n"
-		  "2 bad usage, 3 cannot run.\n",
+	"\n"
+	"Embeds the rows queued by the database's vectorizers and keeps their\n"
+	"embedding stores in sync. Any number of workers may share a database.\n"
+	"\n"
+	"  -d, --db-url URL        libpq connection string or URI (default: PG* variables)\n"
+	"      --once              process everything pending (rows backing off from an\n"
+	"                          earlier failure included), then exit\n"
+	"  -i, --vectorizer-id ID  serve only this vectorizer (repeatable)\n"
+	"      --poll-interval T   how often to look for work when idle (default 5s)\n"
+	"  -c, --concurrency N     worker threads, one connection each (default: cores, up to 4)\n"
+	"                          (a vectorizer's processing concurrency caps those on it)\n"
+	"      --batch-size N      rows per claim (default: the vectorizer's, else 400)\n"
+	"      --max-attempts N    failures before a row moves to the failed queue (default 6)\n"
+	"      --retry-backoff T   wait before the first retry, doubling each time (default 10s)\n"
+	"      --lease T           how long a claim holds its rows (default 5m)\n"
+	"      --request-timeout T time allowed for one HTTP request (default 2m)\n"
+	"      --http-retries N    retries of a failed HTTP request (default 5)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Environment: OPENAI_API_KEY (or the variable a vectorizer's api_key_name names),\n"
+	"OPENAI_BASE_URL, OLLAMA_HOST, VOYAGE_API_KEY, PGAI_MODEL_DIR.\n"
+	"A vectorizer's base_url must be a provider's public endpoint, OPENAI_BASE_URL,\n"
+	"OLLAMA_HOST, or under a prefix in PGAI_ALLOWED_BASE_URLS (comma-separated).\n"
+	"Its api_key_name must end in _API_KEY, or, when PGAI_API_KEY_NAMES is set\n"
+	"(comma-separated names), be one of those names.\n"
+	"Exit status: 0 done (with --once: the queues are empty), 1 some rows failed\n"
+	"or, with --once, rows remain queued (their count and why are logged),\n"
+	"2 bad usage, 3 cannot run.\n",
 	true, false
 };
 
@@ -264,7 +264,11 @@ parse_options_once(const cmd_spec *spec, int argc, char **argv, worker_options *
 				fputs(spec->usage, stdout);
 				return 0;
 			case '?':
-				/* an unknown option, or a known one this command does not take */
+
+				/*
+				 * an unknown option, or a known one this command does not
+				 * take
+				 */
 				break;
 			case ':':
 				fprintf(stderr, "pgai: option %s needs a value\n", argv[optind - 1]);

@@ -31,8 +31,10 @@ typedef struct cmd_spec
  */
 extern int	parse_options(const cmd_spec *spec, int argc, char **argv, worker_options *o);
 extern void options_free(worker_options *o);
+
 /* after a usage error, on stderr: where the full usage is */
 extern void usage_hint(const cmd_spec *spec);
+
 /* a vectorizer id: a positive int (false, the reason printed, if not) */
 extern bool parse_id(const char *s, int *out);
 extern void add_id(worker_options *o, int id);

@@ -29,8 +29,7 @@ typedef struct sbuf
 				cap;
 } sbuf;
 
-static void
-sb_add(sbuf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+static void sb_add(sbuf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 
 static void
 sb_add(sbuf *b, const char *fmt,...)
@@ -126,7 +125,8 @@ sql_build(PGconn *conn, vectorizer *v)
 	char	   *j_lq = key_join(v, "l", "q", false);
 	char	   *j_sc = key_join(v, "s", "c", false);
 	sbuf		b = {0};
-	int			p = v->n_pk;	/* parameters after the key arrays start at p+1 */
+	int			p = v->n_pk;	/* parameters after the key arrays start at
+								 * p+1 */
 
 	/* unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(a, b, ord) */
 	sb_add(&b, "unnest(");
@@ -137,11 +137,11 @@ sql_build(PGconn *conn, vectorizer *v)
 	memset(&b, 0, sizeof(b));
 
 	/*
-	 * claim: one short statement; see docs/design.md "Queues". It never
-	 * waits on a lock a write transaction holds: queue rows and existing
-	 * lease rows are taken with SKIP LOCKED, new lease rows with ON
-	 * CONFLICT DO NOTHING. (A DO UPDATE would wait for a writer holding the
-	 * lease while that writer waits for the queue rows this claim locked.)
+	 * claim: one short statement; see docs/design.md "Queues". It never waits
+	 * on a lock a write transaction holds: queue rows and existing lease rows
+	 * are taken with SKIP LOCKED, new lease rows with ON CONFLICT DO NOTHING.
+	 * (A DO UPDATE would wait for a writer holding the lease while that
+	 * writer waits for the queue rows this claim locked.)
 	 */
 	{
 		char	   *j_lk = key_join(v, "l2", "k", false);

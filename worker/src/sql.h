@@ -176,6 +176,7 @@ enum sql_index_due_column
 
 extern char *sql_create_index(const vectorizer *v);
 extern const char *const sql_diskann_exists;
+
 /* whether vectorizer $1 has an error with message $2 */
 extern const char *const sql_error_recorded;
 extern const char *const sql_index_lock;

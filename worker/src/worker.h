@@ -26,7 +26,8 @@
  */
 typedef struct worker_options
 {
-	const char *db_url;			/* libpq connection string or URI; NULL: PG* env */
+	const char *db_url;			/* libpq connection string or URI; NULL: PG*
+								 * env */
 	bool		once;			/* process what is pending, then exit */
 	int		   *ids;			/* vectorizers to serve (NULL: all) */
 	int			n_ids;

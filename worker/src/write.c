@@ -180,13 +180,18 @@ lock_and_check(PGconn *conn, batch *b, verdict *vd, pgai_error *err)
  */
 typedef enum row_outcome
 {
-	OUT_NOT_OURS,				/* our lease expired and another took it: untouched */
+	OUT_NOT_OURS,				/* our lease expired and another took it:
+								 * untouched */
 	OUT_GONE,					/* deleted: off the queue, lease dropped */
-	OUT_CHANGED,				/* changed since the claim: lease dropped, claim again */
-	OUT_RELEASED,				/* stopping cut the embedding short: lease dropped */
+	OUT_CHANGED,				/* changed since the claim: lease dropped,
+								 * claim again */
+	OUT_RELEASED,				/* stopping cut the embedding short: lease
+								 * dropped */
 	OUT_RETRY,					/* failed: back off and try again later */
-	OUT_GIVE_UP,				/* failed max_attempts times: to the failed queue */
-	OUT_DONE,					/* store rows replaced, off the queue and the failed queue */
+	OUT_GIVE_UP,				/* failed max_attempts times: to the failed
+								 * queue */
+	OUT_DONE,					/* store rows replaced, off the queue and the
+								 * failed queue */
 } row_outcome;
 
 #define OUT(o) (1u << (o))
@@ -217,10 +222,11 @@ decide(const batch *b, const batch_row *r, bool ours, bool present, bool same,
 		return OUT_GONE;
 	if (!same)
 		return OUT_CHANGED;
+
 	/*
-	 * Stopping is not the row's fault: no attempt or backoff is charged;
-	 * the key stays queued and the next worker takes it (dropping the
-	 * lease also restarts a retried row's count).
+	 * Stopping is not the row's fault: no attempt or backoff is charged; the
+	 * key stays queued and the next worker takes it (dropping the lease also
+	 * restarts a retried row's count).
 	 */
 	if (r->state == ROW_FAILED && b->canceled)
 		return OUT_RELEASED;
@@ -246,6 +252,7 @@ encode_rows(const batch *b, const bool *write, bool binary, copybuf *c)
 
 		if (!write[i])
 			continue;
+
 		/*
 		 * The store keeps the text that was embedded, the chunk as the
 		 * template formatted it, as pgai's worker does.

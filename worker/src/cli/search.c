@@ -208,10 +208,10 @@ search_body(PGconn **connp, const worker_options *o, const char *ids)
 	{
 		const char *impl = PQgetvalue(info, 0, SI_IMPL);
 		const char *key_name = PQgetisnull(info, 0, SI_KEY_NAME) ?
-			(strcmp(impl, "voyageai") == 0 ? "VOYAGE_API_KEY" : "OPENAI_API_KEY") :
-			PQgetvalue(info, 0, SI_KEY_NAME);
+		(strcmp(impl, "voyageai") == 0 ? "VOYAGE_API_KEY" : "OPENAI_API_KEY") :
+		PQgetvalue(info, 0, SI_KEY_NAME);
 		char	   *opt = (strcmp(impl, "openai") == 0 || strcmp(impl, "voyageai") == 0) ?
-			key_option(key_name) : NULL;
+		key_option(key_name) : NULL;
 		char	   *vec = NULL;
 
 		/* a key from this environment: reconnect with it as a startup option */
@@ -228,12 +228,12 @@ search_body(PGconn **connp, const worker_options *o, const char *ids)
 		if (vec != NULL)
 		{
 			/*
-			 * The store's name, the key expression and pgvector's schema
-			 * were quoted by the server (format('%I'), quote_ident).
+			 * The store's name, the key expression and pgvector's schema were
+			 * quoted by the server (format('%I'), quote_ident).
 			 */
 			const char *vs = PQgetvalue(info, 0, SI_VECTOR_SCHEMA);
 			char	   *sql = sql_search(vs, PQgetvalue(info, 0, SI_KEY_EXPR),
-									 PQgetvalue(info, 0, SI_STORE));
+										 PQgetvalue(info, 0, SI_STORE));
 			PGresult   *res;
 
 			params[0] = vec;

@@ -72,11 +72,12 @@ test_binary_row_int_keys_and_vector(void **state)
 	const float vec[2] = {1.0f, -0.5f};
 	size_t		at = 0;
 	static const unsigned char want[] = {
-		0, 6,					/* fields: 3 keys + chunk_seq, chunk, embedding */
-		0, 0, 0, 2, 0xff, 0xfe,	/* int2 -2 */
+		0, 6,					/* fields: 3 keys + chunk_seq, chunk,
+								 * embedding */
+		0, 0, 0, 2, 0xff, 0xfe, /* int2 -2 */
 		0, 0, 0, 4, 0, 1, 0x11, 0x70,	/* int4 70000 */
-		0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0xd5, 0xfa, 0x0e, 0x00,	/* int8 -5e9 */
-		0, 0, 0, 4, 0, 0, 0, 7,	/* chunk_seq 7 */
+		0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0xd5, 0xfa, 0x0e, 0x00, /* int8 -5e9 */
+		0, 0, 0, 4, 0, 0, 0, 7, /* chunk_seq 7 */
 		0, 0, 0, 2, 'h', 'i',	/* chunk */
 		0, 0, 0, 12, 0, 2, 0, 0,	/* vector: length, dims, unused */
 		0x3f, 0x80, 0, 0, 0xbf, 0, 0, 0,	/* 1.0, -0.5 */
@@ -98,12 +99,12 @@ test_binary_text_and_uuid_keys(void **state)
 	char	   *key[2] = {"a\tb", "0123ABCD-4567-89ab-cdef-0123456789AB"};
 	static const unsigned char want[] = {
 		0, 5,
-		0, 0, 0, 3, 'a', '\t', 'b',	/* binary text is not escaped */
+		0, 0, 0, 3, 'a', '\t', 'b', /* binary text is not escaped */
 		0, 0, 0, 16, 0x01, 0x23, 0xab, 0xcd, 0x45, 0x67, 0x89, 0xab,
 		0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
 		0, 0, 0, 4, 0, 0, 0, 0,
 		0, 0, 0, 0,				/* empty chunk */
-		0, 0, 0, 4, 0, 0, 0, 0,	/* a vector of no dimensions */
+		0, 0, 0, 4, 0, 0, 0, 0, /* a vector of no dimensions */
 	};
 	size_t		at = 0;
 
@@ -130,7 +131,8 @@ static void
 test_keys_binary_only_for_known_types(void **state)
 {
 	pk_column	known[7] = {col(21), col(23), col(20), col(25), col(1042), col(1043), col(2950)};
-	pk_column	mixed[2] = {col(23), col(1700)};	/* numeric has no encoder here */
+	pk_column	mixed[2] = {col(23), col(1700)};	/* numeric has no encoder
+													 * here */
 
 	(void) state;
 	assert_true(copy_keys_binary(known, 7));
@@ -147,7 +149,7 @@ test_text_row_escapes_and_vector_literal(void **state)
 	const float vec[3] = {0.1f, -2.0f, 3.25f};
 	const char *text = "line\none\ttab\rcr";
 	static const char want[] =
-		"1.5\tback\\\\slash\t3\tline\\none\\ttab\\rcr\t[0.100000001,-2,3.25]\n";
+	"1.5\tback\\\\slash\t3\tline\\none\\ttab\\rcr\t[0.100000001,-2,3.25]\n";
 
 	(void) state;
 	assert_true(copy_row(&c, false, pk, 2, key, 3, text, strlen(text), vec, 3));
