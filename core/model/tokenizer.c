@@ -547,7 +547,7 @@ wordpiece(encoder *e, const uint32_t *cps, size_t nchars)
 			{
 				e->piece[0] = '#';
 				e->piece[1] = '#';
-				memcpy(e->piece +2, e->word + b0, b1 - b0);
+				memcpy(e->piece + 2, e->word + b0, b1 - b0);
 				found = tok_vocab_find(e->vocab, e->piece, b1 - b0 + 2);
 			}
 			if (found >= 0)

@@ -31,11 +31,11 @@
 #include "text_internal.h"
 
 /* One element of re.split's result: NULL p means Python's None. */
-typedef struct piece
+typedef struct chunk_piece
 {
 	const char *p;
 	size_t		len;
-} piece;
+} chunk_piece;
 
 /* One non-empty split, with what the merge needs to know about it. */
 typedef struct split
@@ -77,7 +77,7 @@ typedef struct splitter
 	sepinfo		nosep;			/* "" as merge separator */
 	pcre2_compile_context *cctx;
 	struct chunk_block *scratch;
-	piece	   *parts;
+	chunk_piece *parts;
 	size_t		nparts;
 	size_t		partcap;
 	/* the _merge_splits window, see merge_push */
@@ -325,7 +325,7 @@ push_part(splitter *S, const char *p, size_t len)
 	if (S->nparts == S->partcap)
 	{
 		size_t		ncap = S->partcap ? S->partcap * 2 : 64;
-		piece	   *np = realloc(S->parts, ncap * sizeof(*np));
+		chunk_piece *np = realloc(S->parts, ncap * sizeof(*np));
 
 		if (np == NULL)
 			return false;
@@ -443,7 +443,7 @@ push_split(split_vec *v, const char *p, size_t len)
 
 /* Python's a + b for two pieces; concatenating None is a TypeError. */
 static pgai_status
-concat(splitter *S, piece a, piece b, piece *out)
+concat(splitter *S, chunk_piece a, chunk_piece b, chunk_piece *out)
 {
 	char	   *mem;
 
@@ -494,9 +494,9 @@ regex_splits(splitter *S, sepinfo *sep, const char *t, size_t n, split_vec *v)
 	}
 	else
 	{
-		piece	   *P;
+		chunk_piece *P;
 		size_t		np;
-		piece		c;
+		chunk_piece c;
 
 		st = find_parts(S, sep, 1, t, n);
 		if (st != PGAI_OK)
