@@ -500,7 +500,7 @@ typedef struct encoder
 	size_t		limit;			/* stop once n == limit */
 	char		word[TOK_MAX_CHARS_PER_WORD * 4 + 8];
 	size_t		bounds[TOK_MAX_CHARS_PER_WORD + 1];
-	char piece[ TOK_MAX_CHARS_PER_WORD * 4 + 8];
+	char		piece[TOK_MAX_CHARS_PER_WORD * 4 + 8];
 } encoder;
 
 static void
