@@ -589,7 +589,7 @@ json_number(const json_doc *doc, json_ref r, double *out)
 	if (json_type_of(doc, r) != JSON_NUMBER)
 		return false;
 	n = &doc->nodes[r];
-	return json_parse_number(doc->text +n->a, n->b, out);
+	return json_parse_number(doc->text + n->a, n->b, out);
 }
 
 bool
@@ -614,7 +614,7 @@ json_string_raw(const json_doc *doc, json_ref r, const char **s, size_t *n,
 	if (json_type_of(doc, r) != JSON_STRING)
 		return false;
 	node = &doc->nodes[r];
-	*s = doc->text +node->a;
+	*s = doc->text + node->a;
 	*n = node->b;
 	if (escaped)
 		*escaped = node->escaped != 0;

@@ -61,7 +61,7 @@ tok_vocab_init(tok_vocab *vocab, const char *data, size_t len,
 	vocab->offsets = malloc(lines * sizeof(uint32_t));
 	vocab->lengths = malloc(lines * sizeof(uint32_t));
 	vocab->slots = malloc(slots * sizeof(int32_t));
-	if (!vocab->text ||!vocab->offsets || !vocab->lengths || !vocab->slots)
+	if (!vocab->text || !vocab->offsets || !vocab->lengths || !vocab->slots)
 	{
 		tok_vocab_free(vocab);
 		return pgai_error_set(err, PGAI_ENOMEM,
@@ -184,7 +184,7 @@ tok_vocab_find(const tok_vocab *vocab, const char *s, size_t len)
 		if (id < 0)
 			return -1;
 		if (vocab->lengths[id] == len &&
-			memcmp(vocab->text +vocab->offsets[id], s, len) == 0)
+			memcmp(vocab->text + vocab->offsets[id], s, len) == 0)
 			return id;
 		h = (h + 1) & vocab->mask;
 	}

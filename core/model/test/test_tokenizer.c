@@ -119,7 +119,7 @@ static void
 test_truncation(void **state)
 {
 	tok_vocab  *v = *state;
-	char text[	6 * 300 + 1] = "";
+	char		text[6 * 300 + 1] = "";
 
 	for (int i = 0; i < 300; i++)
 		strcat(text, "hello ");

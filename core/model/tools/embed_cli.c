@@ -31,7 +31,7 @@ main(int argc, char **argv)
 				tokens = 0,
 				plain = 0,
 				repeat = 1,
-	batch = 0;
+				batch = 0;
 	pgai_error	err;
 	pgai_model *m;
 	char	  **texts = NULL;
@@ -165,7 +165,7 @@ main(int argc, char **argv)
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 		for (int r = 0; r < (repeat > 0 ? repeat : 1); r++)
 		{
-			size_t		step = batch >0 ? (size_t) batch : (n ? n : 1);
+			size_t		step = batch > 0 ? (size_t) batch : (n ? n : 1);
 
 			for (size_t s = 0; s < n; s += step)
 			{
