@@ -34,6 +34,20 @@ def worker(dbname: str, *args: str, env: dict[str, str] | None = None) -> subpro
                             env={**os.environ, **(env or {})})
 
 
+
+def threads_waiting_on_a_lock(conn: psycopg.Connection, want: int) -> int:
+    """How many worker threads wait on a lock, polled for up to 30 s until
+    `want` do."""
+    deadline = time.monotonic() + 30
+    waiting = 0
+    while time.monotonic() < deadline and waiting < want:
+        got = conn.execute("""SELECT count(*) FROM pg_stat_activity
+                               WHERE application_name = 'pgai vectorizer worker'
+                                 AND wait_event_type = 'Lock'""").fetchone()
+        waiting = int(got[0]) if got else 0
+        time.sleep(0.05)
+    return waiting
+
 def test_index_built_meanwhile_is_not_built_again(conn: psycopg.Connection, dbname: str) -> None:
     """Another builder finishes between a worker's first look and its lock.
 
@@ -57,14 +71,7 @@ def test_index_built_meanwhile_is_not_built_again(conn: psycopg.Connection, dbna
         locker.execute("LOCK TABLE posts_embedding_store IN ACCESS EXCLUSIVE MODE")
         proc = worker(dbname, "--once", "-c", "4")
         try:
-            deadline = time.monotonic() + 30
-            waiting = 0
-            while time.monotonic() < deadline and waiting < 4:
-                row = conn.execute("""SELECT count(*) FROM pg_stat_activity
-                                       WHERE application_name = 'pgai vectorizer worker'
-                                         AND wait_event_type = 'Lock'""").fetchone()
-                waiting = int(row[0]) if row else 0
-                time.sleep(0.05)
+            waiting = threads_waiting_on_a_lock(conn, 4)
             assert waiting >= 1, "no worker thread reached the indexer"
             locker.execute("CREATE INDEX ON posts_embedding_store USING hnsw (embedding vector_cosine_ops)")
         except BaseException:
@@ -119,14 +126,7 @@ def test_missing_diskann_is_said_once(conn: psycopg.Connection, dbname: str) -> 
         locker.execute("LOCK TABLE posts_embedding_store IN ACCESS EXCLUSIVE MODE")
         proc = worker(dbname, "--once", "-c", "4")
         try:
-            deadline = time.monotonic() + 30
-            waiting = 0
-            while time.monotonic() < deadline and waiting < 4:
-                got = conn.execute("""SELECT count(*) FROM pg_stat_activity
-                                       WHERE application_name = 'pgai vectorizer worker'
-                                         AND wait_event_type = 'Lock'""").fetchone()
-                waiting = int(got[0]) if got else 0
-                time.sleep(0.05)
+            waiting = threads_waiting_on_a_lock(conn, 4)
             assert waiting >= 2, "the threads did not reach the indexer together"
         except BaseException:
             proc.kill()
