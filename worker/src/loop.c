@@ -66,73 +66,23 @@ typedef struct thread_ctx
 	int			n_threads;
 } thread_ctx;
 
-/* When each vectorizer with a schedule last ran, per thread. */
-typedef struct schedule_mark
-{
-	int			id;
-	double		last;			/* monotonic seconds */
-	double		slot;			/* the fixed schedule's run it was, epoch s */
-} schedule_mark;
-
-static schedule_mark *
-schedule_mark_of(schedule_mark *marks, int n, int id)
-{
-	for (int i = 0; i < n; i++)
-		if (marks[i].id == id)
-			return &marks[i];
-	return NULL;
-}
-
-/*
- * Whether this thread should process v now (schedule.c has the rules).
- * A scheduled vectorizer whose schedule could not be read waits.
- */
-static bool
-schedule_due(const schedule_mark *marks, int n, const vectorizer *v,
-			 const schedule_info *si, bool once, double now)
-{
-	const schedule_mark *m;
-
-	if (v->schedule_interval <= 0 || once)
-		return true;
-	if (si == NULL || si->waiting || (si->fixed && !si->has_slot))
-		return false;
-	m = schedule_mark_of((schedule_mark *) marks, n, v->id);
-	if (m == NULL)
-		return true;
-	if (si->fixed)
-		return m->slot != si->slot;
-	return now - m->last >= v->schedule_interval;
-}
-
-static void
-schedule_ran(schedule_mark **marks, int *n, const vectorizer *v, const schedule_info *si,
-			 double now)
-{
-	schedule_mark *m = schedule_mark_of(*marks, *n, v->id);
-
-	if (m == NULL)
-	{
-		*marks = xrealloc(*marks, (size_t) (*n + 1) * sizeof(schedule_mark));
-		m = &(*marks)[(*n)++];
-		m->id = v->id;
-	}
-	m->last = now;
-	m->slot = si != NULL ? si->slot : 0;
-}
-
 /*
  * What the threads of this process share per vectorizer: how many work on
  * it now, which processing.concurrency caps (the worker's -c caps them
- * all), and the last fixed-schedule run announced in the log, so a run is
- * logged once, not once per thread. Entries stay for the process's life:
- * there are as many as vectorizers.
+ * all); the last fixed-schedule run announced in the log, so a run is
+ * logged once, not once per thread; and the schedule's state, which is the
+ * process's, not each thread's (see schedule_take). Entries stay for the
+ * process's life: there are as many as vectorizers.
  */
 typedef struct shared_vectorizer
 {
 	int			id;
 	int			active;
 	double		announced;
+	bool		ran;			/* a scheduled run has started */
+	double		last;			/* when the last run started, monotonic s */
+	double		slot;			/* the fixed schedule's run it was, epoch s */
+	int			in_run;			/* threads in the run under way */
 } shared_vectorizer;
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -149,7 +99,7 @@ shared_of(int id)
 	shared = xrealloc(shared, (size_t) (n_shared + 1) * sizeof(shared_vectorizer));
 	shared[n_shared] = (shared_vectorizer)
 	{
-		id, 0, 0
+		.id = id
 	};
 	return &shared[n_shared++];
 }
@@ -455,6 +405,54 @@ once_settled(thread_ctx *ctx, PGconn *conn, vectorizer *vs, int n, int *extra_pa
 	return true;
 }
 
+/*
+ * Whether this thread should process v in this round (schedule.c has the
+ * rules). A run starts when the first thread finds v due; the others join
+ * it while it lasts, and a thread that starts its first round late makes no
+ * run of its own: a starting worker runs each vectorizer once, not once per
+ * thread. A scheduled vectorizer whose schedule could not be read waits.
+ * Every true for a scheduled vectorizer is ended by schedule_done.
+ */
+static bool
+schedule_take(const vectorizer *v, const schedule_info *si, bool once, double now)
+{
+	shared_vectorizer *sv;
+	bool		due;
+
+	if (v->schedule_interval <= 0 || once)
+		return true;
+	if (si == NULL || si->waiting || (si->fixed && !si->has_slot))
+		return false;
+	pthread_mutex_lock(&shared_lock);
+	sv = shared_of(v->id);
+	if (sv->in_run > 0 || !sv->ran)
+		due = true;
+	else if (si->fixed)
+		due = sv->slot != si->slot;
+	else
+		due = now - sv->last >= v->schedule_interval;
+	if (due)
+	{
+		if (sv->in_run == 0)
+		{
+			sv->ran = true;
+			sv->last = now;
+			sv->slot = si->slot;
+		}
+		sv->in_run++;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return due;
+}
+
+static void
+schedule_done(const vectorizer *v)
+{
+	pthread_mutex_lock(&shared_lock);
+	shared_of(v->id)->in_run--;
+	pthread_mutex_unlock(&shared_lock);
+}
+
 static void *
 worker_thread(void *arg)
 {
@@ -462,8 +460,6 @@ worker_thread(void *arg)
 	const worker_options *opt = ctx->opt;
 	PGconn	   *conn;
 	embedder   *emb = NULL;
-	schedule_mark *marks = NULL;
-	int			n_marks = 0;
 	int			extra_passes = 0;
 	double		wait_until = 0;
 	bool		stop;
@@ -527,7 +523,7 @@ worker_thread(void *arg)
 		{
 			const schedule_info *si = schedule_find(sched, n_sched, vs[i].id);
 
-			due[i] = !vs[i].disabled && schedule_due(marks, n_marks, &vs[i], si, opt->once, now);
+			due[i] = !vs[i].disabled && schedule_take(&vs[i], si, opt->once, now);
 			if (due[i] && !opt->once && vs[i].schedule_interval > 0 && si != NULL && si->fixed)
 				schedule_announce(&vs[i], si);
 		}
@@ -563,8 +559,8 @@ worker_thread(void *arg)
 				break;
 		}
 		for (int i = 0; i < n; i++)
-			if (due[i] && vs[i].schedule_interval > 0)
-				schedule_ran(&marks, &n_marks, &vs[i], schedule_find(sched, n_sched, vs[i].id), now);
+			if (due[i] && vs[i].schedule_interval > 0 && !opt->once)
+				schedule_done(&vs[i]);
 		free(due);
 		free(sched);
 		sched = NULL;
@@ -586,7 +582,6 @@ worker_thread(void *arg)
 			wait_for_work(conn, opt->poll_interval);
 	}
 	embedder_close(emb);
-	free(marks);
 	db_forget_prepared();
 	PQfinish(conn);
 	return NULL;
