@@ -78,7 +78,7 @@ SELECT ai.alter_vectorizer('docs', embedding => ai.embedding_openai('m', 3),
 SELECT ai.alter_vectorizer('docs', embedding => '{"implementation": "openai", "model": "m", "dimensions": 3}');
 SELECT ai.alter_vectorizer('docs', embedding => ai.embedding_openai('m', 4));
 SELECT ai.alter_vectorizer('docs', embedding => ai.embedding_openai('m2', 3), processing => ai.processing_default(batch_size => 99));
-SELECT ai.alter_vectorizer('docs', chunking => ai.chunking_character_text_splitter('body', chunk_size => 100));
+SELECT ai.alter_vectorizer('docs', chunking => ai.chunking_character_text_splitter('body', chunk_size => 100, chunk_overlap => 10));
 SELECT ai.alter_vectorizer('docs', chunking => ai.chunking_character_text_splitter('title'));
 SELECT ai.alter_vectorizer('docs', formatting => ai.formatting_python_template('$title: $chunk'));
 RESET ROLE;
@@ -146,7 +146,7 @@ CREATE FUNCTION evil.jsonb_concat(jsonb, jsonb) RETURNS jsonb LANGUAGE sql AS $$
 CREATE OPERATOR evil.|| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = evil.jsonb_concat);
 GRANT USAGE ON SCHEMA evil TO ai_alter_owner;
 SET ROLE ai_alter_owner;
-SET search_path = evil, public;
+SET search_path = evil, pg_catalog, public;
 SELECT ai.alter_vectorizer('docs', processing => ai.processing_default(batch_size => 12));
 RESET search_path;
 RESET ROLE;
@@ -169,7 +169,7 @@ SELECT ai.drop_vectorizer('docs', true);
 SELECT ai.drop_vectorizer(:wide, true);
 DROP TABLE docs, wide;
 REVOKE CREATE ON SCHEMA public FROM ai_alter_owner;
-DROP OWNED BY ai_alter_reader, ai_alter_worker, ai_alter_other;
+DROP OWNED BY ai_alter_owner, ai_alter_reader, ai_alter_worker, ai_alter_other;
 DROP ROLE ai_alter_owner;
 DROP ROLE ai_alter_other;
 DROP ROLE ai_alter_reader;
