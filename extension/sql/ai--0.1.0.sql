@@ -339,11 +339,12 @@ RETURNS void AS 'MODULE_PATHNAME', 'drop_vectorizer'
 LANGUAGE C VOLATILE STRICT;
 
 -- Changes a vectorizer in place; arguments left NULL stay as they are.
+-- vectorizer is the id or the name (no pgai signature to follow here).
 -- Not STRICT: NULL is "not given". For now only processing, scheduling,
 -- indexing and grant_to (roles added) change; embedding, chunking and
 -- formatting may be passed only unchanged (src/vectorizer_alter.c).
 CREATE FUNCTION ai.alter_vectorizer
-( vectorizer_id int
+( vectorizer    int
 , embedding     jsonb  DEFAULT NULL
 , chunking      jsonb  DEFAULT NULL
 , formatting    jsonb  DEFAULT NULL
@@ -355,7 +356,7 @@ CREATE FUNCTION ai.alter_vectorizer
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION ai.alter_vectorizer
-( name          text
+( vectorizer    text
 , embedding     jsonb  DEFAULT NULL
 , chunking      jsonb  DEFAULT NULL
 , formatting    jsonb  DEFAULT NULL

@@ -215,8 +215,7 @@ class AlterVectorizerOp(MigrateOperation):
         first: sa.ColumnElement[Any] = (
             sa.literal(self.vectorizer, sa.Text) if isinstance(self.vectorizer, str)
             else sa.literal(self.vectorizer, sa.Integer))
-        args: list[tuple[str, sa.ColumnElement[Any]]] = [
-            ("name" if isinstance(self.vectorizer, str) else "vectorizer_id", first)]
+        args: list[tuple[str, sa.ColumnElement[Any]]] = [("vectorizer", first)]
         for key in ("embedding", "chunking"):
             value = getattr(self, key)
             if value is not None:

@@ -154,6 +154,12 @@ SELECT config->'processing'->>'batch_size' AS batch_size, config ? 'embedding' A
 FROM ai.vectorizer WHERE id = :id;
 DROP SCHEMA evil CASCADE;
 
+-- the first argument may be named, with an id or a name
+SET ROLE ai_alter_owner;
+SELECT ai.alter_vectorizer(vectorizer => 'docs', processing => ai.processing_default(batch_size => 12));
+SELECT ai.alter_vectorizer(vectorizer => :id, processing => ai.processing_default(batch_size => 12));
+RESET ROLE;
+
 -- errors
 SELECT ai.alter_vectorizer(NULL::int, processing => ai.processing_default());
 SELECT ai.alter_vectorizer(NULL::text);
