@@ -6,9 +6,11 @@ pgai_alter_vectorizers=True to context.configure."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pgai_testing
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -237,3 +239,36 @@ def test_alembic_alter_round_trip(tmp_path: Path, dbname: str,
     assert conn.execute(f"SELECT embedding_uuid FROM {BLOG_STORE}").fetchall() == before
     project.alembic("downgrade", "base")
     assert conn.execute("SELECT count(*) FROM ai.vectorizer").fetchone() == (0,)
+
+
+def test_indexing_change_reaches_the_worker_without_provider_requests(
+        conn: psycopg.Connection, dbname: str, fake: Any) -> None:
+    """ai.alter_vectorizer(indexing => ...) on a filled store: the worker's
+    next pass builds the index the new config asks for, with no embedding
+    request and nothing queued."""
+    conn.execute("CREATE TABLE posts (id int PRIMARY KEY, body text)")
+    conn.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 20) g")
+    conn.execute("""SELECT ai.create_vectorizer('posts', name => 'posts',
+        embedding => ai.embedding_openai('text-embedding-3-small', 3),
+        chunking => ai.chunking_character_text_splitter('body', 100, 0),
+        indexing => ai.indexing_none())""")
+    worker = pgai_testing.WORKER
+    env = pgai_testing.worker_env(fake)
+    once = [str(worker), "vectorizer", "worker", "--db-url", f"postgresql:///{dbname}", "--once"]
+    done = subprocess.run(once, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    embedded = conn.execute("SELECT embedding_uuid FROM posts_embedding_store ORDER BY 1").fetchall()
+    assert len(embedded) == 20
+    requests = len(fake.requests)
+
+    conn.execute("SELECT ai.alter_vectorizer('posts', indexing => ai.indexing_hnsw(min_rows => 5))")
+    assert conn.execute("SELECT ai.vectorizer_queue_pending('posts', true)").fetchone() == (0,)
+    done = subprocess.run(once, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert conn.execute(
+        "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = 'posts_embedding_store'::regclass"
+        " AND a.amname = 'hnsw'").fetchone() == (1,)
+    assert len(fake.requests) == requests
+    assert conn.execute("SELECT embedding_uuid FROM posts_embedding_store ORDER BY 1"
+                        ).fetchall() == embedded
