@@ -24,7 +24,6 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -38,6 +37,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "sqlgen.h"
+#include "sqlstate.h"
 
 int
 spi_exec(const char *sql, int expected)
@@ -217,17 +217,6 @@ vectorizer_fetch(int32 id)
 	return v;
 }
 
-/* A name as error messages show it: user input, so bounded. */
-static char *
-name_for_message(const char *name)
-{
-	size_t		len = strlen(name);
-
-	if (len <= 64)
-		return pstrdup(name);
-	return psprintf("%s...", pnstrdup(name, pg_mbcliplen(name, len, 64)));
-}
-
 /*
  * The id of the vectorizer called `name`; with missing_ok, -1 when there
  * is none, else an error.
@@ -247,7 +236,7 @@ vectorizer_id_by_name(const char *name, bool missing_ok)
 			return -1;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("vectorizer \"%s\" does not exist", name_for_message(name)),
+				 errmsg("vectorizer \"%s\" does not exist", ai_bounded(name)),
 				 errhint("SELECT id, name FROM ai.vectorizer lists the vectorizers.")));
 	}
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

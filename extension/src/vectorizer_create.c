@@ -34,7 +34,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
-#include "mb/pg_wchar.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -44,6 +43,7 @@
 #include "config.h"
 #include "queue.h"
 #include "sqlgen.h"
+#include "sqlstate.h"
 #include "store.h"
 #include "vectorizer_create.h"
 
@@ -450,8 +450,7 @@ check_vectorizer_name(FunctionCallInfo fcinfo, CreateRequest *r)
 	if (strlen(r->name) > VECTORIZER_NAME_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("vectorizer name \"%s...\" is too long",
-						pnstrdup(r->name, pg_mbcliplen(r->name, strlen(r->name), 64))),
+				 errmsg("vectorizer name \"%s\" is too long", ai_bounded(r->name)),
 				 errhint("Names have at most %d bytes.", VECTORIZER_NAME_MAX)));
 	id = vectorizer_id_by_name(r->name, true);
 	if (id < 0)
