@@ -33,8 +33,13 @@ CREATE TABLE ai._vectorizer
 , disabled           boolean     NOT NULL DEFAULT false
 , created_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
 , updated_at         timestamptz NOT NULL DEFAULT pg_catalog.now()
+  -- what users and migrations call the vectorizer, stable across databases
+  -- where ids are not; pgai's default is <target_schema>_<target_table>,
+  -- as the store was named at creation (a later rename keeps the name)
+, name               text        NOT NULL
 , UNIQUE (target)
 , UNIQUE (queue)
+, UNIQUE (name)
 );
 -- the name users and tests already reset ids with
 ALTER SEQUENCE ai._vectorizer_id_seq RENAME TO vectorizer_id_seq;
@@ -77,6 +82,7 @@ SELECT v.id
      , v.disabled
      , v.created_at
      , v.updated_at
+     , v.name
 FROM ai._vectorizer v;
 
 -- A relation's schema-qualified, quoted name; NULL once it is gone. For
@@ -316,12 +322,50 @@ CREATE FUNCTION ai.create_vectorizer
 , queue_table      name    DEFAULT NULL
 , grant_to         name[]  DEFAULT ai.grant_to()
 , enqueue_existing boolean DEFAULT true
+, name             text    DEFAULT NULL
+, if_not_exists    boolean DEFAULT false
 ) RETURNS int AS 'MODULE_PATHNAME', 'create_vectorizer'
 LANGUAGE C VOLATILE;
 
+-- Every management function takes the vectorizer's id (int) or its name
+-- (text); both declarations call the same C function, which looks at the
+-- declared argument type (src/catalog.c, vectorizer_arg_fetch).
 CREATE FUNCTION ai.drop_vectorizer(vectorizer_id int, drop_all boolean DEFAULT false)
 RETURNS void AS 'MODULE_PATHNAME', 'drop_vectorizer'
 LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION ai.drop_vectorizer(name text, drop_all boolean DEFAULT false)
+RETURNS void AS 'MODULE_PATHNAME', 'drop_vectorizer'
+LANGUAGE C VOLATILE STRICT;
+
+-- Changes a vectorizer in place; arguments left NULL stay as they are.
+-- vectorizer is the id or the name (no pgai signature to follow here).
+-- Not STRICT: NULL is "not given". For now only processing, scheduling,
+-- indexing and grant_to (roles added) change; embedding, chunking and
+-- formatting may be passed only unchanged (src/vectorizer_alter.c).
+CREATE FUNCTION ai.alter_vectorizer
+( vectorizer    int
+, embedding     jsonb  DEFAULT NULL
+, chunking      jsonb  DEFAULT NULL
+, formatting    jsonb  DEFAULT NULL
+, indexing      jsonb  DEFAULT NULL
+, scheduling    jsonb  DEFAULT NULL
+, processing    jsonb  DEFAULT NULL
+, grant_to      name[] DEFAULT NULL
+) RETURNS void AS 'MODULE_PATHNAME', 'alter_vectorizer'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION ai.alter_vectorizer
+( vectorizer    text
+, embedding     jsonb  DEFAULT NULL
+, chunking      jsonb  DEFAULT NULL
+, formatting    jsonb  DEFAULT NULL
+, indexing      jsonb  DEFAULT NULL
+, scheduling    jsonb  DEFAULT NULL
+, processing    jsonb  DEFAULT NULL
+, grant_to      name[] DEFAULT NULL
+) RETURNS void AS 'MODULE_PATHNAME', 'alter_vectorizer'
+LANGUAGE C VOLATILE;
 
 -- Change capture: one C trigger function for every vectorizer, given the
 -- vectorizer's id as its argument. Statement-level, with transition tables.
@@ -381,7 +425,15 @@ CREATE FUNCTION ai.vectorizer_queue_pending(vectorizer_id int, exact_count boole
 RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_queue_pending'
 LANGUAGE C STABLE STRICT;
 
+CREATE FUNCTION ai.vectorizer_queue_pending(name text, exact_count boolean DEFAULT false)
+RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_queue_pending'
+LANGUAGE C STABLE STRICT;
+
 CREATE FUNCTION ai.vectorizer_queue_failed(vectorizer_id int)
+RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_queue_failed'
+LANGUAGE C STABLE STRICT;
+
+CREATE FUNCTION ai.vectorizer_queue_failed(name text)
 RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_queue_failed'
 LANGUAGE C STABLE STRICT;
 
@@ -390,11 +442,23 @@ CREATE FUNCTION ai.vectorizer_retry_failed(vectorizer_id int)
 RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_retry_failed'
 LANGUAGE C VOLATILE STRICT;
 
+CREATE FUNCTION ai.vectorizer_retry_failed(name text)
+RETURNS bigint AS 'MODULE_PATHNAME', 'vectorizer_retry_failed'
+LANGUAGE C VOLATILE STRICT;
+
 CREATE FUNCTION ai.enable_vectorizer_schedule(vectorizer_id int)
 RETURNS void AS 'MODULE_PATHNAME', 'enable_vectorizer_schedule'
 LANGUAGE C VOLATILE STRICT;
 
+CREATE FUNCTION ai.enable_vectorizer_schedule(name text)
+RETURNS void AS 'MODULE_PATHNAME', 'enable_vectorizer_schedule'
+LANGUAGE C VOLATILE STRICT;
+
 CREATE FUNCTION ai.disable_vectorizer_schedule(vectorizer_id int)
+RETURNS void AS 'MODULE_PATHNAME', 'disable_vectorizer_schedule'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION ai.disable_vectorizer_schedule(name text)
 RETURNS void AS 'MODULE_PATHNAME', 'disable_vectorizer_schedule'
 LANGUAGE C VOLATILE STRICT;
 
@@ -422,6 +486,7 @@ SELECT v.id
             THEN ai.vectorizer_queue_failed(v.id) END AS failed_items
      , (SELECT pg_catalog.count(*) FROM ai.vectorizer_errors e WHERE e.id OPERATOR(pg_catalog.=) v.id) AS errors
      , v.disabled
+     , v.name
 FROM ai._vectorizer v;
 GRANT SELECT ON ai.vectorizer_status TO PUBLIC;
 

@@ -52,6 +52,7 @@ typedef struct Vectorizer
 	Jsonb	   *source_pk;		/* [{attnum, pknum, attname, typname}] */
 	Jsonb	   *config;
 	bool		disabled;
+	char	   *name;			/* unique; users and migrations call it this */
 } Vectorizer;
 
 #endif							/* AI_H */

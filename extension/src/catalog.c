@@ -21,6 +21,7 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -36,6 +37,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "sqlgen.h"
+#include "sqlstate.h"
 
 int
 spi_exec(const char *sql, int expected)
@@ -210,8 +212,58 @@ vectorizer_fetch(int32 id)
 	v->config = get_jsonb(tup, desc, "config");
 	v->disabled = DatumGetBool(SPI_getbinval(tup, desc,
 											 SPI_fnumber(desc, "disabled"), &isnull));
+	v->name = SPI_getvalue(tup, desc, SPI_fnumber(desc, "name"));
 	MemoryContextSwitchTo(old);
 	return v;
+}
+
+/*
+ * The id of the vectorizer called `name`; with missing_ok, -1 when there
+ * is none, else an error.
+ */
+int32
+vectorizer_id_by_name(const char *name, bool missing_ok)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	bool		isnull;
+
+	spi_exec_params("SELECT id FROM ai._vectorizer WHERE name OPERATOR(pg_catalog.=) $1",
+					1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+	{
+		if (missing_ok)
+			return -1;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("vectorizer \"%s\" does not exist", ai_bounded(name)),
+				 errhint("SELECT id, name FROM ai.vectorizer lists the vectorizers.")));
+	}
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The vectorizer that argument `argno` names: every management function is
+ * declared twice in SQL, with an int id or a text name, both calling the
+ * same C function. Which one was called is read from the function's own
+ * pg_proc entry (fn_oid), which is set however it is called.
+ */
+Vectorizer *
+vectorizer_arg_fetch(FunctionCallInfo fcinfo, int argno)
+{
+	Oid		   *argtypes;
+	int			nargs;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("vectorizer is required"),
+				 errhint("Pass the vectorizer's id or name.")));
+	(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+	if (argno < nargs && argtypes[argno] == TEXTOID)
+		return vectorizer_fetch(vectorizer_id_by_name(text_to_cstring(PG_GETARG_TEXT_PP(argno)),
+													  false));
+	return vectorizer_fetch(PG_GETARG_INT32(argno));
 }
 
 /*

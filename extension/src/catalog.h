@@ -6,9 +6,12 @@
 #define AI_CATALOG_H
 
 #include "ai.h"
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 
 extern Vectorizer *vectorizer_fetch(int32 id);
+extern int32 vectorizer_id_by_name(const char *name, bool missing_ok);
+extern Vectorizer *vectorizer_arg_fetch(FunctionCallInfo fcinfo, int argno);
 extern List *vectorizer_pk_names(const Vectorizer *v);
 extern void vectorizer_check_owner(const Vectorizer *v);
 extern const char *vectorizer_queue_required(const Vectorizer *v, const char *name);

@@ -75,7 +75,7 @@ estimate_rows(Oid relid)
 }
 
 /*
- * ai.vectorizer_queue_pending(id int, exact_count boolean DEFAULT false)
+ * ai.vectorizer_queue_pending(id int | name text, exact_count boolean DEFAULT false)
  * Rows waiting in the queue. Small queues are counted exactly; a large one
  * is estimated unless exact_count asks for a full count, however long.
  */
@@ -83,7 +83,6 @@ Datum
 vectorizer_queue_pending(PG_FUNCTION_ARGS)
 {
 	int			guc_level;
-	int32		id = PG_GETARG_INT32(0);
 	bool		exact = PG_GETARG_BOOL(1);
 	Vectorizer *v;
 	char	   *queue;
@@ -91,7 +90,7 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	guc_level = ai_pin_search_path();
-	v = vectorizer_fetch(id);
+	v = vectorizer_arg_fetch(fcinfo, 0);
 	queue = (char *) vectorizer_queue_required(v, v->queue_name);
 	if (exact)
 		n = count_rows(queue, 0);
@@ -113,18 +112,17 @@ vectorizer_queue_pending(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(n);
 }
 
-/* ai.vectorizer_queue_failed(id int): rows moved aside after failing. */
+/* ai.vectorizer_queue_failed(id int | name text): rows moved aside after failing. */
 Datum
 vectorizer_queue_failed(PG_FUNCTION_ARGS)
 {
 	int			guc_level;
-	int32		id = PG_GETARG_INT32(0);
 	Vectorizer *v;
 	int64		n;
 
 	SPI_connect();
 	guc_level = ai_pin_search_path();
-	v = vectorizer_fetch(id);
+	v = vectorizer_arg_fetch(fcinfo, 0);
 	n = count_rows(vectorizer_queue_required(v, v->queue_failed_name), 0);
 	ai_restore_search_path(guc_level);
 	SPI_finish();
@@ -132,14 +130,13 @@ vectorizer_queue_failed(PG_FUNCTION_ARGS)
 }
 
 /*
- * ai.vectorizer_retry_failed(id int) returns bigint
+ * ai.vectorizer_retry_failed(id int | name text) returns bigint
  * Moves every failed key back into the queue with its attempts reset.
  */
 Datum
 vectorizer_retry_failed(PG_FUNCTION_ARGS)
 {
 	int			guc_level;
-	int32		id = PG_GETARG_INT32(0);
 	Vectorizer *v;
 	RoleSwitch	rs;
 	char	   *keys;
@@ -147,7 +144,7 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	guc_level = ai_pin_search_path();
-	v = vectorizer_fetch(id);
+	v = vectorizer_arg_fetch(fcinfo, 0);
 	vectorizer_check_owner(v);
 	keys = pk_list(vectorizer_pk_names(v), "");
 	role_switch_begin(&rs, ai_extension_owner());
@@ -165,23 +162,25 @@ vectorizer_retry_failed(PG_FUNCTION_ARGS)
 	ai_restore_search_path(guc_level);
 	SPI_finish();
 	if (moved > 0)
-		queue_notify_work(id);
+		queue_notify_work(v->id);
 	PG_RETURN_INT64(moved);
 }
 
 static void
-set_disabled(int32 id, bool disabled)
+set_disabled(FunctionCallInfo fcinfo, bool disabled)
 {
 	int			guc_level;
 	Vectorizer *v;
 	RoleSwitch	rs;
 	Oid			types[2] = {INT4OID, BOOLOID};
-	Datum		values[2] = {Int32GetDatum(id), BoolGetDatum(disabled)};
+	Datum		values[2];
 
 	SPI_connect();
 	guc_level = ai_pin_search_path();
-	v = vectorizer_fetch(id);
+	v = vectorizer_arg_fetch(fcinfo, 0);
 	vectorizer_check_owner(v);
+	values[0] = Int32GetDatum(v->id);
+	values[1] = BoolGetDatum(disabled);
 	role_switch_begin(&rs, ai_extension_owner());
 	spi_exec_params("UPDATE ai._vectorizer SET disabled = $2, updated_at = pg_catalog.now() "
 					"WHERE id = $1", 2, types, values, NULL, SPI_OK_UPDATE);
@@ -189,21 +188,21 @@ set_disabled(int32 id, bool disabled)
 	ai_restore_search_path(guc_level);
 	SPI_finish();
 	if (!disabled)
-		queue_notify_work(id);
+		queue_notify_work(v->id);
 }
 
-/* ai.enable_vectorizer_schedule(id int): workers process it again. */
+/* ai.enable_vectorizer_schedule(id int | name text): workers process it again. */
 Datum
 enable_vectorizer_schedule(PG_FUNCTION_ARGS)
 {
-	set_disabled(PG_GETARG_INT32(0), false);
+	set_disabled(fcinfo, false);
 	PG_RETURN_VOID();
 }
 
-/* ai.disable_vectorizer_schedule(id int): workers leave it alone; capture goes on. */
+/* ai.disable_vectorizer_schedule(id int | name text): workers leave it alone; capture goes on. */
 Datum
 disable_vectorizer_schedule(PG_FUNCTION_ARGS)
 {
-	set_disabled(PG_GETARG_INT32(0), true);
+	set_disabled(fcinfo, true);
 	PG_RETURN_VOID();
 }

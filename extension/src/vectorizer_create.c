@@ -43,7 +43,9 @@
 #include "config.h"
 #include "queue.h"
 #include "sqlgen.h"
+#include "sqlstate.h"
 #include "store.h"
+#include "vectorizer_create.h"
 
 PG_FUNCTION_INFO_V1(create_vectorizer);
 
@@ -73,6 +75,8 @@ typedef struct CreateRequest
 			   *target_table,
 			   *view_schema,
 			   *view_name;
+	char	   *name;
+	int32		existing_id;	/* if_not_exists found the name taken: this id */
 	int32		id;
 	char	   *queue_schema,
 			   *queue_table,
@@ -198,7 +202,7 @@ check_template(Relation rel, const char *tmpl)
 }
 
 /* Fills in the "default" implementations of indexing and scheduling. */
-static Jsonb *
+Jsonb *
 resolve_indexing(Jsonb *indexing)
 {
 	const char *impl = config_get_string(indexing, "implementation");
@@ -210,7 +214,7 @@ resolve_indexing(Jsonb *indexing)
 	return config_from_text("indexing", "{\"implementation\": \"hnsw\"}");
 }
 
-static Jsonb *
+Jsonb *
 resolve_scheduling(Jsonb *scheduling)
 {
 	const char *impl = config_get_string(scheduling, "implementation");
@@ -218,6 +222,19 @@ resolve_scheduling(Jsonb *scheduling)
 	if (strcmp(impl, "default") != 0)
 		return scheduling;
 	return config_from_text("scheduling", "{\"implementation\": \"none\"}");
+}
+
+/* Whether the index `indexing` asks for can hold vectors of `dims`. */
+void
+check_index_dimensions(Jsonb *indexing, int64 dims)
+{
+	if (strcmp(config_get_string(indexing, "implementation"), "hnsw") == 0 &&
+		dims > AI_HNSW_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an HNSW index cannot hold %lld dimensions", (long long) dims),
+				 errhint("pgvector indexes at most %d dimensions: use fewer dimensions or indexing => ai.indexing_none().",
+						 AI_HNSW_MAX_DIM)));
 }
 
 static Jsonb *
@@ -309,7 +326,7 @@ check_create_privilege(const char *schema, const char *what)
 }
 
 /* Role names of the grant_to argument, checked to exist. */
-static List *
+List *
 grantees(FunctionCallInfo fcinfo, int argno)
 {
 	ArrayType  *arr;
@@ -405,6 +422,50 @@ view_select_list(Relation rel)
 	return buf.data;
 }
 
+/* Longest vectorizer name: room for pgai's default, two names and a '_'. */
+#define VECTORIZER_NAME_MAX (2 * NAMEDATALEN)
+
+/*
+ * The vectorizer's name: the name argument, else pgai's default
+ * <target_schema>_<target_table>. Returns true when the name is taken and
+ * if_not_exists asks to return that vectorizer's id (r->existing_id) with a
+ * notice, as pgai does, instead of an error; checked before the store's
+ * name, which that vectorizer holds.
+ */
+static bool
+check_vectorizer_name(FunctionCallInfo fcinfo, CreateRequest *r)
+{
+	bool		if_not_exists = PG_ARGISNULL(16) ? false : PG_GETARG_BOOL(16);
+	int32		id;
+
+	if (PG_ARGISNULL(15))
+		r->name = psprintf("%s_%s", r->target_schema, r->target_table);
+	else
+		r->name = text_to_cstring(PG_GETARG_TEXT_PP(15));
+	if (r->name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("vectorizer name is empty"),
+				 errhint("Leave name out for the default, <target_schema>_<target_table>.")));
+	if (strlen(r->name) > VECTORIZER_NAME_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("vectorizer name \"%s\" is too long", ai_bounded(r->name)),
+				 errhint("Names have at most %d bytes.", VECTORIZER_NAME_MAX)));
+	id = vectorizer_id_by_name(r->name, true);
+	if (id < 0)
+		return false;
+	if (!if_not_exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("a vectorizer named \"%s\" already exists", r->name),
+				 errhint("Choose another name, or pass if_not_exists => true to keep the existing one.")));
+	ereport(NOTICE,
+			(errmsg("a vectorizer named \"%s\" already exists, skipping", r->name)));
+	r->existing_id = id;
+	return true;
+}
+
 /*
  * Check phase, part 1: the arguments, the source and the names of the
  * store and the view. Opens and locks the source (r->rel).
@@ -435,13 +496,7 @@ create_check(FunctionCallInfo fcinfo, CreateRequest *r)
 	r->enqueue_existing = PG_ARGISNULL(14) ? true : PG_GETARG_BOOL(14);
 
 	(void) config_get_int(r->embedding, "dimensions", &r->dims);
-	if (strcmp(config_get_string(r->indexing, "implementation"), "hnsw") == 0 &&
-		r->dims > AI_HNSW_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("an HNSW index cannot hold %lld dimensions", (long long) r->dims),
-				 errhint("pgvector indexes at most %d dimensions: use fewer dimensions or indexing => ai.indexing_none().",
-						 AI_HNSW_MAX_DIM)));
+	check_index_dimensions(r->indexing, r->dims);
 
 	/* the source: a table with a primary key, owned by the caller */
 	rel = r->rel = table_open(r->source_oid, ShareRowExclusiveLock);
@@ -487,6 +542,8 @@ create_check(FunctionCallInfo fcinfo, CreateRequest *r)
 				 errmsg("target table and view are both named %s",
 						qualified(r->target_schema, r->target_table)),
 				 errhint("Give target_table and view_name different names.")));
+	if (check_vectorizer_name(fcinfo, r))
+		return;
 	check_name_free(r->target_schema, r->target_table, "target table");
 	check_name_free(r->view_schema, r->view_name, "view");
 	check_create_privilege(r->target_schema, "target table");
@@ -635,9 +692,9 @@ create_owner_objects(const CreateRequest *r)
 	}
 	{
 		/* by OID: see the catalog's comment in ai--0.1.0.sql */
-		Oid			types[10] = {INT4OID, REGCLASSOID, JSONBOID, REGCLASSOID, REGCLASSOID,
-		NAMEOID, REGCLASSOID, REGCLASSOID, REGCLASSOID, JSONBOID};
-		Datum		values[10];
+		Oid			types[11] = {INT4OID, REGCLASSOID, JSONBOID, REGCLASSOID, REGCLASSOID,
+		NAMEOID, REGCLASSOID, REGCLASSOID, REGCLASSOID, JSONBOID, TEXTOID};
+		Datum		values[11];
 
 		values[0] = Int32GetDatum(r->id);
 		values[1] = ObjectIdGetDatum(r->source_oid);
@@ -652,10 +709,11 @@ create_owner_objects(const CreateRequest *r)
 										CStringGetDatum(config_json(r->embedding, r->chunking,
 																	r->formatting, r->indexing,
 																	r->scheduling, r->processing)));
+		values[10] = CStringGetTextDatum(r->name);
 		spi_exec_params("INSERT INTO ai._vectorizer (id, source, source_pk, target, \"view\", "
-						"trigger_name, queue, queue_lease, queue_failed, config) "
-						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-						10, types, values, NULL, SPI_OK_INSERT);
+						"trigger_name, queue, queue_lease, queue_failed, config, name) "
+						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+						11, types, values, NULL, SPI_OK_INSERT);
 	}
 	if (r->enqueue_existing)
 	{
@@ -673,9 +731,17 @@ create_vectorizer(PG_FUNCTION_ARGS)
 	CreateRequest r = {0};
 	int			guc_level;
 
-	create_check(fcinfo, &r);
+	r.existing_id = -1;
 	SPI_connect();
 	guc_level = ai_pin_search_path();
+	create_check(fcinfo, &r);
+	if (r.existing_id >= 0)
+	{
+		ai_restore_search_path(guc_level);
+		SPI_finish();
+		table_close(r.rel, NoLock);
+		PG_RETURN_INT32(r.existing_id);
+	}
 	create_check_queues(fcinfo, &r);
 
 	create_caller_objects(&r);

@@ -53,7 +53,7 @@ drop_capture_triggers(const Vectorizer *v)
 }
 
 /*
- * ai.drop_vectorizer(id int, drop_all boolean DEFAULT false)
+ * ai.drop_vectorizer(id int | name text, drop_all boolean DEFAULT false)
  * Removes the triggers, the queues and the catalog row; with drop_all also
  * the view and the store table. Every object is the one the catalog holds
  * by OID, under whatever name it has now.
@@ -61,7 +61,6 @@ drop_capture_triggers(const Vectorizer *v)
 Datum
 drop_vectorizer(PG_FUNCTION_ARGS)
 {
-	int32		id = PG_GETARG_INT32(0);
 	bool		drop_all = PG_GETARG_BOOL(1);
 	Vectorizer *v;
 	RoleSwitch	rs;
@@ -70,7 +69,7 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	SPI_connect();
 	guc_level = ai_pin_search_path();
 
-	v = vectorizer_fetch(id);
+	v = vectorizer_arg_fetch(fcinfo, 0);
 	vectorizer_check_owner(v);
 
 	drop_capture_triggers(v);
@@ -86,7 +85,7 @@ drop_vectorizer(PG_FUNCTION_ARGS)
 	vectorizer_drop_queues(v);
 	{
 		Oid			types[1] = {INT4OID};
-		Datum		values[1] = {Int32GetDatum(id)};
+		Datum		values[1] = {Int32GetDatum(v->id)};
 
 		spi_exec_params("DELETE FROM ai._vectorizer WHERE id = $1", 1, types, values,
 						NULL, SPI_OK_DELETE);

@@ -609,6 +609,9 @@ class CreateVectorizer:
     queue_table: str | None = None
     grant_to: list[str] | None = None
     enqueue_existing: bool | None = None
+    name: str | None = None
+    """The vectorizer's name (unique); None: the SQL default,
+    ``<target_schema>_<target_table>``."""
 
     _NAMES: ClassVar[tuple[str, ...]] = (
         "target_schema", "target_table", "view_schema", "view_name",
@@ -640,6 +643,8 @@ class CreateVectorizer:
             args.append(("grant_to", literal(list(self.grant_to), ARRAY(Text))))
         if self.enqueue_existing is not None:
             args.append(("enqueue_existing", literal(self.enqueue_existing, Boolean)))
+        if self.name is not None:
+            args.append(("name", literal(self.name, Text)))
         call: ColumnElement[Any] = NamedCall("create_vectorizer", args)
         return select(call.label("id"))
 
@@ -667,6 +672,7 @@ class CreateVectorizer:
             queue_schema=None if row.get("queue_schema") in (None, "ai") else row["queue_schema"],
             queue_table=None if row.get("queue_table") in (None, queue_default)
             else row["queue_table"],
+            name=row.get("name"),
         )
 
     def matches(self, stored: CreateVectorizer) -> bool:
@@ -688,7 +694,37 @@ class CreateVectorizer:
             mine = getattr(self, name)
             if mine is not None and mine != getattr(stored, name):
                 return False
+        if self.name is not None and self.name != stored.name:
+            return False
         return True
+
+    # the configurations ai.alter_vectorizer changes in place, with the
+    # default each stands for when left as None
+    IN_PLACE: ClassVar[tuple[str, ...]] = ("indexing", "scheduling", "processing")
+
+    @staticmethod
+    def _in_place_default(key: str) -> Config:
+        return {"indexing": DefaultIndexingConfig(), "scheduling": DefaultSchedulingConfig(),
+                "processing": ProcessingConfig()}[key]
+
+    def in_place_changes(self, stored: CreateVectorizer
+                         ) -> dict[str, tuple[Config, Config]] | None:
+        """What ``ai.alter_vectorizer`` would change to turn ``stored`` into
+        this vectorizer, as {key: (new, old)}; None when that takes more
+        than an in-place change (embedding, chunking, formatting, a name)."""
+        same_otherwise = dataclasses.replace(
+            self, indexing=stored.indexing, scheduling=stored.scheduling,
+            processing=stored.processing)
+        if not same_otherwise.matches(stored):
+            return None
+        changes: dict[str, tuple[Config, Config]] = {}
+        for key in self.IN_PLACE:
+            mine, theirs = getattr(self, key), getattr(stored, key)
+            default = self._in_place_default(key)
+            if not _same(mine, theirs, default):
+                changes[key] = (default if mine is None else mine,
+                                default if theirs is None else theirs)
+        return changes
 
     def config_classes(self) -> list[str]:
         """Names of the config classes :meth:`render_python` uses."""
@@ -717,4 +753,6 @@ class CreateVectorizer:
             args.append(f"grant_to={list(self.grant_to)!r}")
         if self.enqueue_existing is not None:
             args.append(f"enqueue_existing={self.enqueue_existing!r}")
+        if self.name is not None:
+            args.append(f"name={self.name!r}")
         return args

@@ -160,7 +160,8 @@ class VectorizerField:
     """Declares a vectorizer of the model's table and maps its store.
 
     Takes every argument of ``ai.create_vectorizer`` (as configuration
-    objects) plus ``add_relationship``: when true, the model gets
+    objects; ``name`` is the vectorizer's, default
+    ``<target_schema>_<target_table>``) plus ``add_relationship``: when true, the model gets
     ``<field>_relation``, a list of the row's embeddings (lazy by default;
     use ``selectinload`` / ``joinedload`` to load eagerly), and each
     embedding a ``parent`` attribute."""
@@ -183,6 +184,7 @@ class VectorizerField:
         grant_to: list[str] | None = None,
         enqueue_existing: bool | None = None,
         add_relationship: bool = False,
+        name: str | None = None,
     ) -> None:
         self.embedding = embedding
         self.chunking = chunking
@@ -199,6 +201,8 @@ class VectorizerField:
         self.grant_to = grant_to
         self.enqueue_existing = enqueue_existing
         self.add_relationship = add_relationship
+        # the vectorizer's name in the database; self.name is the attribute's
+        self.vectorizer_name = name
         self.name = ""
         self.owner: type[Any] | None = None
         self._model: type[EmbeddingModel[Any]] | None = None
@@ -362,6 +366,7 @@ class VectorizerField:
             queue_table=self.queue_table,
             grant_to=self.grant_to,
             enqueue_existing=self.enqueue_existing,
+            name=self.vectorizer_name,
         )
 
 

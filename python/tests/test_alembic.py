@@ -174,7 +174,9 @@ def test_autogenerate_and_round_trip(tmp_path: Path, dbname: str, conn: psycopg.
     assert "create_table('blog_posts_content_embeddings_store'" not in up
     assert "from pgai.configuration import ChunkingConfig, EmbeddingConfig" in first
     assert "import pgai.alembic" in first
-    assert "op.drop_vectorizer(target_table='blog_posts_content_embeddings_store'," \
+    # named by the vectorizer's name (pgai's default, written out), not an id
+    assert "name='public_blog_posts_content_embeddings_store'" in up
+    assert "op.drop_vectorizer('public_blog_posts_content_embeddings_store'," \
         " drop_all=True)" in _body(first, "downgrade")
     project.alembic("upgrade", "head")
     template = "Title: ${title}\nContent: ${chunk} it's \\ $$"
