@@ -48,7 +48,8 @@ typedef struct Vectorizer
 	char	   *queue_name;
 	char	   *queue_lease_name;
 	char	   *queue_failed_name;
-	char	   *trigger_name;	/* the capture triggers' name prefix, as created */
+	char	   *trigger_name;	/* the capture triggers' name prefix, as
+								 * created */
 	Jsonb	   *source_pk;		/* [{attnum, pknum, attname, typname}] */
 	Jsonb	   *config;
 	bool		disabled;

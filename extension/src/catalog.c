@@ -121,11 +121,11 @@ vector_schema(void)
 int
 ai_pin_search_path(void)
 {
-	int			level = NewGUCNestLevel();
+	int			nest_level = NewGUCNestLevel();
 
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return level;
+	return nest_level;
 }
 
 void

@@ -946,7 +946,7 @@ _vectorizer_config_spec(PG_FUNCTION_ARGS)
 				values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(f->default_json));
 			/* the range check_field applies */
 			nulls[6] = nulls[7] = !((f->type == FT_INT || f->type == FT_FLOAT) &&
-									 f->min < f->max + 0.5);
+									f->min < f->max + 0.5);
 			values[6] = Float8GetDatum(f->min);
 			values[7] = Float8GetDatum(f->max);
 			nulls[8] = f->choices == NULL;

@@ -278,7 +278,11 @@ embed_with(const provider_options *opts_in, const char **texts, const size_t *le
 					(errcode(ai_sqlstate(err.code, AI_FAILED_PROVIDER)),
 					 errmsg("%s embedding failed: %s", provider_kind_name(opts->kind),
 							err.message),
-					 /* the statement may hold an api_key argument: keep it out of the log */
+
+			/*
+			 * the statement may hold an api_key argument: keep it out of the
+			 * log
+			 */
 					 errhidestmt(opts->api_key != NULL),
 					 stats.oversized > 0 ?
 					 errhint("No embeddings reply is that large: check that %s is an embeddings API.",

@@ -94,8 +94,8 @@ _vectorizer_handle_drops(PG_FUNCTION_ARGS)
 
 	/*
 	 * A store, view or queue dropped on its own: forget its OID, so that an
-	 * OID the server hands out again (after the counter wraps) can never
-	 * make another relation this vectorizer's.
+	 * OID the server hands out again (after the counter wraps) can never make
+	 * another relation this vectorizer's.
 	 */
 	spi_exec("WITH d AS (SELECT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 			 "WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0) "

@@ -90,7 +90,8 @@ source_exposed(GucSource source)
 		case PGC_S_DATABASE_USER:
 			return true;		/* pg_db_role_setting */
 		default:
-			return !preloaded;	/* file, command line: a placeholder until loaded */
+			return !preloaded;	/* file, command line: a placeholder until
+								 * loaded */
 	}
 }
 

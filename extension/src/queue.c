@@ -47,10 +47,13 @@ static int64
 count_rows(const char *table, int64 limit)
 {
 	bool		isnull;
-	char	   *sql = limit > 0 ?
-		psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT " INT64_FORMAT ") s",
-				 table, limit) :
-		psprintf("SELECT pg_catalog.count(*) FROM %s", table);
+	char	   *sql;
+
+	if (limit > 0)
+		sql = psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT " INT64_FORMAT ") s",
+					   table, limit);
+	else
+		sql = psprintf("SELECT pg_catalog.count(*) FROM %s", table);
 
 	spi_exec(sql, SPI_OK_SELECT);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

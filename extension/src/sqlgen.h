@@ -21,17 +21,22 @@ typedef struct PkColumn
 
 /* An identifier, quoted where it needs to be. */
 extern char *sqlgen_ident(const char *ident);
+
 /* "schema"."name", each part quoted only where it needs to be. */
 extern char *qualified(const char *schema, const char *name);
+
 /* A relation's current qualified name, or NULL when there is none. */
 extern char *relation_qualified(Oid relid);
 
 /* "a", "b" for the key columns, each name prefixed by `prefix` ("t." etc). */
 extern char *pk_list(List *names, const char *prefix);
+
 /* l.a = r.a AND l.b = r.b */
 extern char *pk_join(List *names, const char *left, const char *right);
+
 /* "a" type NOT NULL, ... (each followed by ", ") for a List of PkColumn. */
 extern char *pk_column_defs(List *pkcols);
+
 /* role1, PUBLIC, ... for GRANT, from a List of String role names. */
 extern char *role_list(List *roles);
 
@@ -49,6 +54,7 @@ extern void sqlgen_queue_names(int32 id, const char *queue_table,
 
 /* The capture triggers' name prefix, as the catalog records it. */
 extern char *sqlgen_trigger_prefix(int32 id);
+
 /* CREATE TRIGGER statements (char *) of the capture triggers on `source`. */
 extern List *sqlgen_capture_triggers(int32 id, const char *source);
 

@@ -34,8 +34,8 @@ ai_sqlstate(pgai_status code, AiFailure what)
 		return ERRCODE_UNDEFINED_FILE;
 
 	/*
-	 * Every status is named and there is no default: a status added to
-	 * core/ fails the build here (-Wswitch) until it is given its place.
+	 * Every status is named and there is no default: a status added to core/
+	 * fails the build here (-Wswitch) until it is given its place.
 	 */
 	switch (code)
 	{

@@ -11,7 +11,8 @@
 /* What the extension asked core/ to do when it failed. */
 typedef enum AiFailure
 {
-	AI_FAILED_INPUT,			/* check a value the caller gave (template, regex) */
+	AI_FAILED_INPUT,			/* check a value the caller gave (template,
+								 * regex) */
 	AI_FAILED_PROVIDER,			/* embed through a provider over HTTP */
 	AI_FAILED_MODEL_LOAD,		/* open the built-in model's files */
 	AI_FAILED_MODEL,			/* embed with the built-in model */

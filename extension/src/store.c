@@ -168,9 +168,9 @@ copy_rows(Relation store, List *pk_names, bytea *rows, bool binary)
 	attnames = lappend(attnames, makeString("embedding"));
 	foreach(lc, attnames)
 		nsitem->p_rte->insertedCols =
-			bms_add_member(nsitem->p_rte->insertedCols,
-						   get_attnum(RelationGetRelid(store), strVal(lfirst(lc))) -
-						   FirstLowInvalidHeapAttributeNumber);
+		bms_add_member(nsitem->p_rte->insertedCols,
+					   get_attnum(RelationGetRelid(store), strVal(lfirst(lc))) -
+					   FirstLowInvalidHeapAttributeNumber);
 	ExecCheckRTPerms(pstate->p_rtable, true);
 	if (binary)
 		options = list_make1(makeDefElem("format", (Node *) makeString("binary"), -1));
@@ -246,8 +246,8 @@ vectorizer_store_replace(PG_FUNCTION_ARGS)
 	/*
 	 * As the store's owner from here on: a security-restricted operation, so
 	 * the owner's code can neither change the session (SET ROLE, temporary
-	 * objects) nor outlive this call. An error unwinds both the identity
-	 * and the settings with the transaction.
+	 * objects) nor outlive this call. An error unwinds both the identity and
+	 * the settings with the transaction.
 	 */
 	store = table_open(relid, RowExclusiveLock);
 	types = palloc(sizeof(Oid) * list_length(pk_names));
@@ -256,6 +256,7 @@ vectorizer_store_replace(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(store->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+
 	/*
 	 * Keys and rows are the caller's, and PostgreSQL's input functions quote
 	 * a bad value whole ("invalid input syntax for type integer: ..."): such

@@ -94,7 +94,10 @@ grant_roles(const Vectorizer *v, List *roles)
 	char	   *who = role_list(roles);
 	RoleSwitch	rs;
 
-	/* as the caller, who owns the source (and, as its creator, the store and view) */
+	/*
+	 * as the caller, who owns the source (and, as its creator, the store and
+	 * view)
+	 */
 	if (v->target_name != NULL)
 		spi_exec(psprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s",
 						  v->target_name, who), SPI_OK_UTILITY);

@@ -604,10 +604,11 @@ create_caller_objects(const CreateRequest *r)
 					  view, view_select_list(r->rel), store, r->src,
 					  pk_join(r->pknames, "t", "s")),
 			 SPI_OK_UTILITY);
+
 	/*
 	 * The triggers are attached by the extension's owner: the capture
-	 * function is not executable by PUBLIC, so that no role can attach it
-	 * to a table of its own and so reach another vectorizer's queue.
+	 * function is not executable by PUBLIC, so that no role can attach it to
+	 * a table of its own and so reach another vectorizer's queue.
 	 */
 	role_switch_begin(&rs, ai_extension_owner());
 	foreach(lc, sqlgen_capture_triggers(r->id, r->src))
@@ -638,12 +639,13 @@ create_owner_objects(const CreateRequest *r)
 	RoleSwitch	rs;
 
 	role_switch_begin(&rs, owner);
+
 	/*
 	 * The queue is append-only: writers pay for one plain insert a key, the
 	 * cheapest enqueue there is (a unique queue with ON CONFLICT measured a
 	 * microsecond a row more). Workers collapse duplicate keys when they
-	 * claim, and take a key's rows off the queue only after checking, under
-	 * a lock on the source row, that its content is what they embedded.
+	 * claim, and take a key's rows off the queue only after checking, under a
+	 * lock on the source row, that its content is what they embedded.
 	 */
 	spi_exec(psprintf("CREATE TABLE %s (%s"
 					  "queued_at timestamptz NOT NULL DEFAULT pg_catalog.now())",
@@ -653,9 +655,9 @@ create_owner_objects(const CreateRequest *r)
 
 	/*
 	 * One row per key a worker holds or has failed on: the lease lets a claim
-	 * be a short transaction (an expired lease, or one whose holder's
-	 * backend is gone, frees the key for another worker), and the attempts
-	 * and retry_after give failures a backoff.
+	 * be a short transaction (an expired lease, or one whose holder's backend
+	 * is gone, frees the key for another worker), and the attempts and
+	 * retry_after give failures a backoff.
 	 */
 	spi_exec(psprintf("CREATE TABLE %s (%s"
 					  "lease_token uuid, "
