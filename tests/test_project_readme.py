@@ -77,3 +77,31 @@ def test_operator_commands_run_as_written(empty_db: str) -> None:
     assert "blog_posts" in outputs[0]                     # status names the source
     assert "0 rows queued again" in outputs[2]
     assert "Title: Vectors" in outputs[3]                 # search finds the post
+
+
+def test_changing_a_vectorizer_runs_as_written(empty_db: str) -> None:
+    """The SQL of "Changing a vectorizer": a named vectorizer, created again
+    with if_not_exists, then altered in place by name."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Changing a vectorizer", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sql\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    with psycopg.connect(f"dbname={empty_db}", autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION ai CASCADE")
+        conn.execute("CREATE TABLE blog_posts (id int PRIMARY KEY, content text)")
+        conn.execute("DROP ROLE IF EXISTS app_reader")
+        conn.execute("CREATE ROLE app_reader")
+        try:
+            first = conn.execute(blocks[0]).fetchone()
+            again = conn.execute(blocks[0]).fetchone()     # if_not_exists: the same id
+            assert first is not None and again == first
+            conn.execute(blocks[1])
+            row = conn.execute("SELECT name, config->'processing'->>'batch_size',"
+                               " config->'indexing'->>'min_rows' FROM ai.vectorizer").fetchone()
+            assert row == ("blog", "64", "50000")
+            assert conn.execute("SELECT has_table_privilege('app_reader', 'blog_posts_embedding_store',"
+                                " 'select')").fetchone() == (True,)
+        finally:
+            conn.execute("SELECT ai.drop_vectorizer('blog', drop_all => true)")
+            conn.execute("DROP OWNED BY app_reader")
+            conn.execute("DROP ROLE app_reader")
