@@ -77,7 +77,7 @@ def test_store_trigger_and_default_run_as_the_owner(owner: psycopg.Connection,
 
 def test_domain_key_is_refused_at_creation(owner: psycopg.Connection) -> None:
     owner.execute("CREATE DOMAIN public.docid AS int CHECK (public.note('check') IS NOT NULL)")
-    with pytest.raises(psycopg.errors.FeatureNotSupported, match="type docid"):
+    with pytest.raises(psycopg.errors.FeatureNotSupported, match="type public.docid"):
         create_docs(owner, "public.docid")
 
 
