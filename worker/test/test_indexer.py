@@ -35,6 +35,22 @@ def worker(dbname: str, *args: str, env: dict[str, str] | None = None) -> subpro
 
 
 
+
+def posts_with_a_full_store(conn: psycopg.Connection, indexing: str) -> int:
+    """20 posts whose store already holds every embedding (written here, not
+    by a worker), so a worker pass goes straight to the indexer; returns the
+    vectorizer's id."""
+    conn.execute("CREATE TABLE posts (id int PRIMARY KEY, body text)")
+    conn.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 20) g")
+    row = conn.execute(f"""SELECT ai.create_vectorizer('posts',
+        embedding => ai.embedding_sentence_transformers(),
+        chunking => ai.chunking_character_text_splitter('body', 100, 0),
+        indexing => {indexing}, enqueue_existing => false)""").fetchone()
+    assert row is not None
+    conn.execute("""INSERT INTO posts_embedding_store (id, chunk_seq, chunk, embedding)
+                    SELECT id, 0, body, array_fill(id::real, ARRAY[384])::vector FROM posts""")
+    return int(row[0])
+
 def threads_waiting_on_a_lock(conn: psycopg.Connection, want: int) -> int:
     """How many worker threads wait on a lock, polled for up to 30 s until
     `want` do."""
@@ -57,15 +73,7 @@ def test_index_built_meanwhile_is_not_built_again(conn: psycopg.Connection, dbna
     Meanwhile the index is built (as another worker would have) and the lock
     let go. A thread that does not look again under its lock builds a
     second, identical index."""
-    conn.execute("CREATE TABLE posts (id int PRIMARY KEY, body text)")
-    conn.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 20) g")
-    conn.execute("""SELECT ai.create_vectorizer('posts',
-        embedding => ai.embedding_sentence_transformers(),
-        chunking => ai.chunking_character_text_splitter('body', 100, 0),
-        indexing => ai.indexing_hnsw(min_rows => 5),
-        enqueue_existing => false)""")
-    conn.execute("""INSERT INTO posts_embedding_store (id, chunk_seq, chunk, embedding)
-                    SELECT id, 0, body, array_fill(id::real, ARRAY[384])::vector FROM posts""")
+    posts_with_a_full_store(conn, "ai.indexing_hnsw(min_rows => 5)")
 
     with psycopg.connect(f"dbname={dbname}") as locker:
         locker.execute("LOCK TABLE posts_embedding_store IN ACCESS EXCLUSIVE MODE")
@@ -112,16 +120,7 @@ def test_many_workers_build_one_index(conn: psycopg.Connection, dbname: str) -> 
 def test_missing_diskann_is_said_once(conn: psycopg.Connection, dbname: str) -> None:
     """Without a diskann access method the problem is recorded once, not
     once per thread that reached the indexer together."""
-    conn.execute("CREATE TABLE posts (id int PRIMARY KEY, body text)")
-    conn.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 20) g")
-    row = conn.execute("""SELECT ai.create_vectorizer('posts',
-        embedding => ai.embedding_sentence_transformers(),
-        chunking => ai.chunking_character_text_splitter('body', 100, 0),
-        indexing => ai.indexing_diskann(min_rows => 5),
-        enqueue_existing => false)""").fetchone()
-    assert row is not None
-    conn.execute("""INSERT INTO posts_embedding_store (id, chunk_seq, chunk, embedding)
-                    SELECT id, 0, body, array_fill(id::real, ARRAY[384])::vector FROM posts""")
+    vid = posts_with_a_full_store(conn, "ai.indexing_diskann(min_rows => 5)")
     with psycopg.connect(f"dbname={dbname}") as locker:
         locker.execute("LOCK TABLE posts_embedding_store IN ACCESS EXCLUSIVE MODE")
         proc = worker(dbname, "--once", "-c", "4")
@@ -133,5 +132,5 @@ def test_missing_diskann_is_said_once(conn: psycopg.Connection, dbname: str) -> 
             raise
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    msgs = conn.execute("SELECT message FROM ai.vectorizer_errors WHERE id = %s", (row[0],)).fetchall()
+    msgs = conn.execute("SELECT message FROM ai.vectorizer_errors WHERE id = %s", (vid,)).fetchall()
     assert len(msgs) == 1 and "diskann" in msgs[0][0], msgs
